@@ -1,0 +1,29 @@
+# Two entry points, both self-installing: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# The main job on the embedded emulator: plan, apply, plan again (no changes).
+demo: $(STAMP)
+	bash examples/quickstart/run.sh $(PY)
+
+# The whole test suite, then the linters.
+test: $(STAMP)
+	$(PY) -m pytest -q -n 2
+	$(PY) -m ruff check webhookctl tests bench
+	$(PY) -m mypy
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) .webhookctl build dist

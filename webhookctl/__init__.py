@@ -1,0 +1,3 @@
+"""webhookctl: webhook destinations as code."""
+
+__version__ = "0.1.0"

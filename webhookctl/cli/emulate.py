@@ -1,0 +1,82 @@
+"""`webhookctl emulate amigo|amiqus`: serve a vendor emulator on this machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from webhookctl.emulator.amigo import AmigoEmulator, AmigoSettings, create_app
+from webhookctl.emulator.amigo.accounts import read_seed, seed_documents
+from webhookctl.emulator.common.serve import bind, serve
+from webhookctl.emulator.common.store import DocumentStore
+
+
+@click.group("emulate")
+def emulate() -> None:
+    """Serve an emulator of a vendor API (state in memory, or in --db)."""
+
+
+def _rate_limits(pairs: tuple[str, ...]) -> dict[str, int]:
+    limits: dict[str, int] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not value.isdigit():
+            raise click.BadParameter(f"expected ENDPOINT=N, got {pair!r}", param_hint="--rate-limit")
+        limits[name] = int(value)
+    return limits
+
+
+@emulate.command("amigo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=0, type=int, help="0 picks a free port.")
+@click.option("--org", help="Organisation to provision.")
+@click.option("--user-id", help="User of --org.")
+@click.option("--api-key-id", help="API key id of --org.")
+@click.option("--api-key", help="API key value of --org.")
+@click.option("--seed", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="YAML file provisioning many organisations.")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="SQLite file for state.")
+@click.option("--control", is_flag=True, help="Mount the /_emulator/ test-control endpoints.")
+@click.option("--rate-limit", "rate_limits", multiple=True, metavar="ENDPOINT=N",
+              help="Requests per window for signin|create|list|update|delete|rotate|deliveries.")
+@click.option("--rate-window", type=float, default=60.0, show_default=True, help="Window length in seconds.")
+@click.option("--time-scale", type=float, default=1.0, show_default=True,
+              help="Multiplier for delivery retry waits.")
+@click.option("--deliver-plain-http", is_flag=True, help="Deliver https:// URLs over plain http.")
+@click.option("--token-ttl", type=float, default=3600.0, show_default=True, help="Token lifetime in seconds.")
+def amigo(
+    host: str,
+    port: int,
+    org: str | None,
+    user_id: str | None,
+    api_key_id: str | None,
+    api_key: str | None,
+    seed: Path | None,
+    db: Path | None,
+    control: bool,
+    rate_limits: tuple[str, ...],
+    rate_window: float,
+    time_scale: float,
+    deliver_plain_http: bool,
+    token_ttl: float,
+) -> None:
+    """The Amigo webhook-destination API."""
+    account = (org, user_id, api_key_id, api_key)
+    if any(account) and not all(account):
+        raise click.UsageError("--org, --user-id, --api-key-id and --api-key go together")
+    settings = AmigoSettings(
+        control=control,
+        rate_window_seconds=rate_window,
+        time_scale=time_scale,
+        deliver_plain_http=deliver_plain_http,
+        token_ttl_seconds=token_ttl,
+    )
+    settings.rate_limits.update(_rate_limits(rate_limits))
+    emulator = AmigoEmulator(settings, DocumentStore(db))
+    if org and user_id and api_key_id and api_key:
+        emulator.provision(org, user_id, api_key_id, api_key)
+    if seed:
+        emulator.load_documents(seed_documents(read_seed(seed)))
+    sock = bind(host, port)
+    serve(create_app(emulator), sock, lambda url: click.echo(f"Amigo emulator listening on {url}", err=False))

@@ -1,0 +1,1 @@
+"""Pieces every emulator needs: a controllable clock, rate limits, a store."""
