@@ -212,7 +212,7 @@ class AmigoEmulator:
             }
         return json_response({"webhook_destination_id": destination_id, "secret": secret}, 201)
 
-    async def list(self, request: Request) -> Response:
+    async def list_destinations(self, request: Request) -> Response:
         org = self._org(request)
         self._authorize(request, org, "Webhook:GetWebhookDestination")
         wanted = request.query_params.getlist("id")
@@ -307,7 +307,7 @@ class AmigoEmulator:
         routes = [
             Route(base + "/user/signin_with_api_key", self._limited("signin", self.sign_in), methods=["POST"]),
             Route(base + "/webhook_destination/", self._limited("create", self.create), methods=["POST"]),
-            Route(base + "/webhook_destination/", self._limited("list", self.list), methods=["GET"]),
+            Route(base + "/webhook_destination/", self._limited("list", self.list_destinations), methods=["GET"]),
             Route(one, self._limited("update", self.update), methods=["POST"]),
             Route(one, self._limited("delete", self.delete), methods=["DELETE"]),
             Route(one + "/rotate-secret", self._limited("rotate", self.rotate), methods=["POST"]),

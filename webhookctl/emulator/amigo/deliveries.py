@@ -88,9 +88,9 @@ class Deliverer:
         now = self._emulator.clock.now()
         signatures = [sign(destination["secret"], timestamp_ms, body)]
         stops_at = destination.get("dual_signing_stops_at")
-        previous = destination.get("previous_secret")
+        previous: str | None = destination.get("previous_secret")
         dual = bool(previous and stops_at and now < parse_iso(stops_at))
-        if dual:
+        if dual and previous:
             signatures.append(sign(previous, timestamp_ms, body))
         return self._emulator.settings.signature_separator.join(signatures), dual
 
@@ -172,6 +172,12 @@ def _parse_int(params: QueryParams, name: str, default: int) -> int:
         ) from None
 
 
+def _sort_key(name: str) -> Any:
+    if name == "created_at":
+        return lambda delivery: parse_iso(delivery[name])
+    return lambda delivery: delivery[name]
+
+
 def list_deliveries(document: Document, destination_id: str, params: QueryParams) -> dict[str, Any]:
     status = params.get("status")
     if status is not None and status not in ("success", "failed"):
@@ -210,7 +216,7 @@ def list_deliveries(document: Document, destination_id: str, params: QueryParams
     ]
     # Stable sorts from the last key to the first: earlier keys win, later ones break ties.
     for name, descending in reversed(sort_keys):
-        items.sort(key=lambda d, n=name: parse_iso(d[n]) if n == "created_at" else d[n], reverse=descending)
+        items.sort(key=_sort_key(name), reverse=descending)
     page = items[max(offset, 0) : max(offset, 0) + limit]
     has_more = max(offset, 0) + limit < len(items)
     return {

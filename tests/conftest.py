@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from tests.support.servers import serve_app
+from webhookctl.emulator.amigo import AmigoEmulator, AmigoSettings, create_app
+
+
+@dataclass
+class AmigoServer:
+    url: str
+    emulator: AmigoEmulator
+    org: str = "acme"
+    user_id: str = "u-1"
+    api_key_id: str = "key-1"
+    api_key: str = "key-value-1"
+
+    def control(self, path: str, body: dict[str, object]) -> httpx.Response:
+        response = httpx.post(f"{self.url}/_emulator/{path}", json=body, timeout=30)
+        response.raise_for_status()
+        return response
+
+
+@pytest.fixture
+def amigo_server() -> Iterator[AmigoServer]:
+    settings = AmigoSettings(control=True, time_scale=0.01, deliver_plain_http=True)
+    emulator = AmigoEmulator(settings)
+    server = AmigoServer(url="", emulator=emulator)
+    emulator.provision(server.org, server.user_id, server.api_key_id, server.api_key)
+    with serve_app(create_app(emulator)) as url:
+        server.url = url
+        yield server
