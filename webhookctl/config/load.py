@@ -1,0 +1,259 @@
+"""Find, read, merge and validate configuration files.
+
+Reading never stops at the first problem: every problem in every file is
+collected, located, and raised together as one `ConfigError`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from webhookctl.config import models
+from webhookctl.config.checks import semantic_problems
+from webhookctl.config.desired import Config
+from webhookctl.config.environment import interpolate
+from webhookctl.config.problems import Location, Path_, Problem
+from webhookctl.config.yamlsource import SourceMap, load_yaml
+from webhookctl.errors import ConfigError
+
+DEFAULT_FILE = "webhookctl.yaml"
+SECTIONS = ("secrets", "defaults", "settings")
+
+
+def config_paths(given: Sequence[str | Path], environ: Mapping[str, str]) -> list[Path]:
+    """-c/--config, else WEBHOOKCTL_CONFIG (os.pathsep-separated), else ./webhookctl.yaml."""
+    if given:
+        return [Path(p) for p in given]
+    if environ.get("WEBHOOKCTL_CONFIG"):
+        return [Path(p) for p in environ["WEBHOOKCTL_CONFIG"].split(os.pathsep) if p]
+    return [Path(DEFAULT_FILE)]
+
+
+def expand(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                p for p in path.rglob("*")
+                if p.suffix in (".yaml", ".yml") and p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            if not found:
+                problems.append(Problem(Location(str(path), 1, 1), "no *.yaml or *.yml files in this directory"))
+            files += found
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(Problem(Location(str(path), 1, 1), "configuration file not found"))
+    return files, problems
+
+
+def load_config(
+    paths: Sequence[str | Path] = (),
+    environ: Mapping[str, str] | None = None,
+    *,
+    require_env: bool = True,
+) -> Config:
+    environ = os.environ if environ is None else environ
+    files, problems = expand(config_paths(paths, environ))
+    merged: dict[str, Any] = {"providers": {}, "destinations": []}
+    source = SourceMap()
+    origins: dict[tuple[str, str], Location] = {}
+    for file in files:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            problems.append(Problem(Location(str(file), 1, 1), f"cannot read: {error}"))
+            continue
+        document, file_source, file_problems = load_yaml(text, str(file))
+        problems += file_problems
+        if document is None:
+            continue
+        if not isinstance(document, dict):
+            problems.append(Problem(file_source.value(()), "a configuration file must be a mapping of keys"))
+            continue
+        document, env_problems = interpolate(document, file_source, environ, require_env)
+        problems += env_problems
+        problems += _merge(merged, document, file_source, source, origins)
+    if not files:
+        raise ConfigError(problems)
+    if not source.values:
+        source.values[()] = Location(str(files[0]), 1, 1)
+    parsed, indices, model_problems = _validate(merged, source)
+    problems += model_problems
+    config = None
+    if parsed is not None:
+        config, check_problems = semantic_problems(
+            parsed, source, [str(f) for f in files], indices, _failed_providers(merged, parsed)
+        )
+        problems += check_problems
+    if problems or config is None:
+        raise ConfigError(sorted(set(problems), key=lambda p: (p.location, p.message)))
+    return config
+
+
+def _failed_providers(merged: dict[str, Any], parsed: models.ConfigFile) -> set[str]:
+    raw = merged.get("providers")
+    return {str(name) for name in raw if name not in parsed.providers} if isinstance(raw, dict) else set()
+
+
+def _merge(
+    merged: dict[str, Any],
+    document: dict[str, Any],
+    file_source: SourceMap,
+    source: SourceMap,
+    origins: dict[tuple[str, str], Location],
+) -> list[Problem]:
+    problems: list[Problem] = []
+    remap: dict[Path_, Path_] = {}
+
+    def once(kind: str, key: str, path: Path_) -> bool:
+        here = file_source.key(path)
+        first = origins.get((kind, key))
+        if first is not None:
+            problems.append(Problem(here, f"{_describe(kind, key)} is already defined at {first}", path))
+            return False
+        origins[(kind, key)] = here
+        return True
+
+    for key, value in document.items():
+        if key == "providers" and isinstance(value, dict):
+            for name, provider in value.items():
+                if once("provider", str(name), ("providers", name)):
+                    merged["providers"][name] = provider
+        elif key == "destinations" and isinstance(value, list):
+            for index, destination in enumerate(value):
+                remap[("destinations", index)] = ("destinations", len(merged["destinations"]))
+                merged["destinations"].append(destination)
+        elif key == "version":
+            merged.setdefault("version", value)
+            if merged["version"] != value:
+                problems.append(Problem(file_source.value(("version",)), "all files must have the same version", ("version",)))
+        elif key in merged and key in SECTIONS:
+            once("section", str(key), (key,))
+        else:
+            if key in SECTIONS:
+                once("section", str(key), (key,))
+            merged[key] = value
+    source.update(file_source, remap)
+    return problems
+
+
+def _describe(kind: str, key: str) -> str:
+    return f"provider {key!r}" if kind == "provider" else f"section {key!r}"
+
+
+def _strip_tag(loc: Sequence[str | int]) -> Path_:
+    """Drop the discriminator pydantic puts in union locations (providers.x.amigo.auth)."""
+    path = tuple(loc)
+    if len(path) > 2 and path[0] == "providers" and path[2] in ("amigo", "amiqus"):
+        path = path[:2] + path[3:]
+    return path
+
+
+def _model_at(document: Any, path: Path_) -> type[BaseModel] | None:
+    """The model that validates the mapping at `path`, to suggest its keys."""
+    model: type[BaseModel] = models.ConfigFile
+    value = document
+    index = 0
+    while index < len(path):
+        part = path[index]
+        value = value.get(part) if isinstance(value, dict) else None
+        if model is models.ConfigFile and part == "providers":
+            if index + 1 == len(path):
+                return None
+            name = path[index + 1]
+            value = value.get(name) if isinstance(value, dict) else None
+            kind = value.get("type") if isinstance(value, dict) else None
+            model = models.AmiqusProvider if kind == "amiqus" else models.AmigoProvider
+            index += 2
+            continue
+        if model is models.ConfigFile and part == "destinations":
+            if index + 1 == len(path):
+                return None
+            position = int(path[index + 1])
+            value = value[position] if isinstance(value, list) and len(value) > position else None
+            model = models.Destination
+            index += 2
+            continue
+        nested: Any = {
+            (models.ConfigFile, "secrets"): models.FileSecrets,
+            (models.ConfigFile, "defaults"): models.Defaults,
+            (models.ConfigFile, "settings"): models.Settings,
+            (models.Defaults, "rotation"): models.Rotation,
+            (models.Destination, "rotation"): models.Rotation,
+            (models.AmigoProvider, "auth"): models.AmigoAuth,
+            (models.AmiqusProvider, "auth"): models.AmiqusAuth,
+        }.get((model, str(part)))
+        if nested is None:
+            return None
+        model = nested
+        index += 1
+    return model
+
+
+def _validate(
+    document: dict[str, Any], source: SourceMap
+) -> tuple[models.ConfigFile | None, list[int], list[Problem]]:
+    """Validate each provider and destination on its own, so one bad entry hides nothing else."""
+    problems: list[Problem] = []
+    top = {k: v for k, v in document.items() if k not in ("providers", "destinations")}
+    parsed_top = _checked(models.ConfigFile, top, (), document, source, problems)
+    providers: dict[str, Any] = {}
+    raw_providers = document.get("providers") or {}
+    for name, raw in (raw_providers.items() if isinstance(raw_providers, dict) else []):
+        provider = _checked(_PROVIDER, raw, ("providers", name), document, source, problems)
+        providers[name] = provider
+    destinations = []
+    indices: list[int] = []
+    raw_destinations = document.get("destinations") or []
+    for index, raw in enumerate(raw_destinations if isinstance(raw_destinations, list) else []):
+        destination = _checked(models.Destination, raw, ("destinations", index), document, source, problems)
+        if destination is not None and destination.provider in providers and providers[destination.provider] is None:
+            continue  # its provider is already reported
+        if destination is not None:
+            destinations.append(destination)
+            indices.append(index)
+    if parsed_top is None:
+        return None, indices, problems
+    valid_providers = {name: provider for name, provider in providers.items() if provider is not None}
+    parsed = parsed_top.model_copy(update={"providers": valid_providers, "destinations": destinations})
+    return parsed, indices, problems
+
+
+_PROVIDER: Any = TypeAdapter(models.Provider)
+
+
+def _checked(
+    model: Any, raw: Any, prefix: Path_, document: Any, source: SourceMap, problems: list[Problem]
+) -> Any:
+    try:
+        return model.validate_python(raw) if isinstance(model, TypeAdapter) else model.model_validate(raw)
+    except ValidationError as error:
+        for item in error.errors(include_input=False, include_url=False):
+            problems.append(_problem((*prefix, *item["loc"]), item["type"], str(item["msg"]), document, source))
+        return None
+
+
+def _problem(loc: Path_, kind: str, message: str, document: Any, source: SourceMap) -> Problem:
+    path = _strip_tag(loc)
+    if kind == "extra_forbidden":
+        model = _model_at(document, path[:-1])
+        key = str(path[-1])
+        message = f"unknown key {key!r}"
+        if model is not None:
+            close = difflib.get_close_matches(key, list(model.model_fields), n=1)
+            message += f", did you mean {close[0]!r}?" if close else f"; expected one of {', '.join(model.model_fields)}"
+        return Problem(source.key(path), message, path)
+    if kind == "missing":
+        return Problem(source.value(path[:-1]), f"missing required key {str(path[-1])!r}", path)
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        return Problem(source.value((*path, "type")), "provider 'type' must be one of 'amigo', 'amiqus'", (*path, "type"))
+    return Problem(source.value(path), message.removeprefix("Value error, "), path)
