@@ -6,6 +6,8 @@ import click
 
 from webhookctl import __version__
 from webhookctl.cli.emulate import emulate
+from webhookctl.cli.schema import schema
+from webhookctl.cli.validate import validate
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -14,7 +16,8 @@ def cli() -> None:
     """Webhook destinations as code: validate, plan, apply, rotate."""
 
 
-cli.add_command(emulate)
+for command in (validate, schema, emulate):
+    cli.add_command(command)
 
 
 def main() -> None:

@@ -36,8 +36,6 @@ def semantic_problems(
     """`indices[i]` is the position of `parsed.destinations[i]` in the merged file list."""
     problems: list[Problem] = []
     defaults = parsed.defaults or models.Defaults()
-    if parsed.version is None:
-        problems.append(Problem(Location(files[0], 1, 1), "missing 'version: 1' (in at least one file)", ("version",)))
 
     for name, provider in parsed.providers.items():
         if provider.base_url not in (None, "emulator"):
@@ -146,12 +144,12 @@ def _vendor_fields(
             problems.append(Problem(source.key((*path, name)),
                                     f"{name!r} is not a field of {vendor} destinations (they take {own})", (*path, name)))
     if is_amigo:
-        accepted = destination.accepted_types or defaults.accepted_types
+        accepted = destination.accepted_types if destination.accepted_types is not None else defaults.accepted_types
         if accepted is None:
             problems.append(Problem(source.value(path), "missing required key 'accepted_types'", (*path, "accepted_types")))
         retry = destination.retry_attempts or defaults.retry_attempts or 3
         return {"accepted_types": list(accepted or []), "retry_attempts": retry}, problems
-    events = destination.events or defaults.events
+    events = destination.events if destination.events is not None else defaults.events
     if destination.events is not None:
         problems += _event_problems(destination.events, (*path, "events"), source)
     if events is None:

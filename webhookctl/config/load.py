@@ -87,6 +87,8 @@ def load_config(
     if not source.values:
         source.values[()] = Location(str(files[0]), 1, 1)
     parsed, indices, model_problems = _validate(merged, source)
+    if "version" not in merged and not problems:
+        problems.append(Problem(Location(str(files[0]), 1, 1), "missing 'version: 1' (in at least one file)", ("version",)))
     problems += model_problems
     config = None
     if parsed is not None:

@@ -43,6 +43,10 @@ def _remap(path: Path_, remap: dict[Path_, Path_]) -> Path_:
     return path
 
 
+# libyaml's parser, where installed, is ~10x faster and reports the same marks.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _location(file: str, node: Node) -> Location:
     return Location(file, node.start_mark.line + 1, node.start_mark.column + 1)
 
@@ -86,7 +90,7 @@ class _Builder:
 def load_yaml(text: str, file: str) -> tuple[Any, SourceMap, list[Problem]]:
     """The document, where its parts are, and the problems found while reading it."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         location = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)

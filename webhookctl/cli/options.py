@@ -1,0 +1,17 @@
+"""Options shared by several commands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def config_option(function: F) -> F:
+    return click.option(
+        "-c", "--config", "config_paths", multiple=True, type=click.Path(path_type=str),
+        help="Config file or directory (repeatable). Default: $WEBHOOKCTL_CONFIG, else ./webhookctl.yaml.",
+    )(function)

@@ -1,0 +1,84 @@
+"""All printing goes through here: commands hand over data and a format."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+import click
+
+from webhookctl.config.problems import Problem
+
+
+def _github_escape(text: str, property_value: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if property_value:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+class Presenter:
+    def __init__(self, out: TextIO | None = None, err: TextIO | None = None, color: bool | None = None) -> None:
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        if color is None:
+            color = "NO_COLOR" not in os.environ and self.out.isatty()
+        self.color = color
+
+    # -- primitives -----------------------------------------------------------
+
+    def echo(self, text: str = "") -> None:
+        click.echo(text, file=self.out, color=self.color)
+
+    def style(self, text: str, **styles: Any) -> str:
+        return click.style(text, **styles) if self.color else text
+
+    def note(self, text: str) -> None:
+        click.echo(text, file=self.err)
+
+    def warning(self, text: str) -> None:
+        click.echo(f"warning: {text}", file=self.err)
+
+    def error(self, text: str) -> None:
+        click.echo(f"error: {text}", file=self.err)
+
+    def json(self, data: Any) -> None:
+        self.echo(json.dumps(data, indent=2, sort_keys=False))
+
+    # -- configuration problems ------------------------------------------------
+
+    def problems(self, problems: Sequence[Problem], fmt: str) -> None:
+        if fmt == "json":
+            self.json({"valid": False, "problems": [p.as_dict() for p in problems]})
+            return
+        if fmt == "github":
+            for p in problems:
+                field = f" ({_field(p)})" if p.path else ""
+                self.echo(
+                    f"::error file={_github_escape(p.location.file, True)},line={p.location.line},"
+                    f"col={p.location.column},title=webhookctl::{_github_escape(p.message + field)}"
+                )
+            return
+        for problem in problems:
+            self.echo(str(problem))
+        files = len({p.location.file for p in problems})
+        noun = "problem" if len(problems) == 1 else "problems"
+        self.note(f"{len(problems)} {noun} in {files} file{'s' if files != 1 else ''}")
+
+    def valid(self, files: int, providers: int, destinations: int, fmt: str) -> None:
+        if fmt == "json":
+            self.json({"valid": True, "problems": [], "files": files,
+                       "providers": providers, "destinations": destinations})
+        elif fmt == "text":
+            self.echo(f"Configuration valid: {files} file{'s' if files != 1 else ''}, "
+                      f"{providers} provider{'s' if providers != 1 else ''}, "
+                      f"{destinations} destination{'s' if destinations != 1 else ''}.")
+
+
+def _field(problem: Problem) -> str:
+    from webhookctl.config.problems import field_path
+
+    return field_path(problem.path)
