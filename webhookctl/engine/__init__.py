@@ -1,0 +1,1 @@
+"""Plan and apply: desired state from config, live state from providers."""

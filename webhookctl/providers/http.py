@@ -1,0 +1,139 @@
+"""The HTTP client under every provider: pacing, retries, and typed errors."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from webhookctl import __version__, errors
+from webhookctl.providers.ratelimit import Pacer
+
+STATUS_ERRORS: dict[int, type[errors.ProviderError]] = {
+    400: errors.LimitError,
+    401: errors.AuthError,
+    403: errors.ForbiddenError,
+    404: errors.NotFoundError,
+    409: errors.ConflictError,
+    422: errors.ValidationFailed,
+    429: errors.RateLimitedError,
+    503: errors.UnavailableError,
+}
+RETRIED = {409, 429, 503}
+
+
+class AmbiguousError(errors.TransportError):
+    """The request may or may not have reached the vendor."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 6
+    base_delay: float = float(os.environ.get("WEBHOOKCTL_RETRY_BASE_SECONDS", "0.5"))
+    max_delay: float = 30.0
+
+    def delay(self, attempt: int) -> float:
+        ceiling = min(self.max_delay, self.base_delay * 2**attempt)
+        return float(ceiling / 2 + random.uniform(0, ceiling / 2))
+
+
+def vendor_message(response: httpx.Response) -> str:
+    """The vendor's own error text (`detail`, `message` or `error`), never the request."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason_phrase or f"HTTP {response.status_code}"
+    if isinstance(body, dict):
+        for key in ("detail", "message", "error", "errors"):
+            value = body.get(key)
+            if isinstance(value, str):
+                return value
+            if isinstance(value, list) and value:
+                return "; ".join(_describe(item) for item in value)
+        fields = [f"{k}: {'; '.join(map(str, v))}" for k, v in body.items() if isinstance(v, list)]
+        if fields:
+            return "; ".join(fields)
+    return response.reason_phrase or f"HTTP {response.status_code}"
+
+
+def _describe(item: Any) -> str:
+    if isinstance(item, dict) and "msg" in item:
+        location = ".".join(str(part) for part in item.get("loc", [])[1:])
+        return f"{location}: {item['msg']}" if location else str(item["msg"])
+    return str(item)
+
+
+class ApiClient:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        pacer: Pacer | None = None,
+    ) -> None:
+        self._client = httpx.AsyncClient(
+            base_url=base_url,
+            transport=transport,
+            timeout=timeout,
+            headers={"user-agent": f"webhookctl/{__version__}"},
+        )
+        self.retry = retry or RetryPolicy()
+        self.pacer = pacer or Pacer()
+        self.calls: Counter[str] = Counter()
+        self.on_retry: Callable[[str, str], None] | None = None
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def request(
+        self,
+        endpoint: str,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Any = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool = True,
+    ) -> httpx.Response:
+        """Send, pacing per endpoint; retry 409/429/503 and (when idempotent) transport errors."""
+        attempt = 0
+        while True:
+            async with self.pacer.slot(endpoint) as bucket:
+                self.calls[endpoint] += 1
+                response: httpx.Response | None = None
+                try:
+                    answer = await self._client.request(method, path, json=json, params=params, headers=headers)
+                except httpx.TransportError as error:
+                    failure: errors.ProviderError = (
+                        errors.TransportError(f"{method} {endpoint}: {type(error).__name__}")
+                        if idempotent
+                        else AmbiguousError(f"{method} {endpoint}: {type(error).__name__}; the vendor may have acted")
+                    )
+                else:
+                    bucket.observe(answer, self.pacer.now())
+                    response = answer
+            if response is not None and response.status_code < 400:
+                return response
+            if response is not None:
+                failure = STATUS_ERRORS.get(response.status_code, errors.ProviderError)(
+                    vendor_message(response), response.status_code
+                )
+                retryable = response.status_code in RETRIED
+            else:
+                retryable = idempotent
+            attempt += 1
+            if not retryable or attempt >= self.retry.attempts:
+                raise failure
+            if self.on_retry:
+                self.on_retry(endpoint, str(failure))
+            if response is None or response.status_code != 429:
+                await asyncio.sleep(self.retry.delay(attempt - 1))

@@ -1,0 +1,1 @@
+"""Where issued signing secrets go: the record format and its backends."""

@@ -1,0 +1,122 @@
+"""The `file` backend: one JSON record per destination under a directory.
+
+Layout (key template `webhooks/{provider}/{name}`):
+
+    <directory>/webhooks/prod/orders.json        the record, secrets included (0600)
+    <directory>/webhooks/prod/orders.meta.json   the same without secret values (0600)
+
+Directories are 0700. Every file is replaced atomically (temporary file, fsync,
+rename, fsync of the directory) under an exclusive lock on `<directory>/.lock`,
+so a reader sees the old record or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from webhookctl.errors import ForeignEntryError, SecretsError
+from webhookctl.secrets.record import MANAGED_BY, SecretRecord
+
+META_SUFFIX = ".meta.json"
+
+
+def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+class FileBackend:
+    kind = "file"
+
+    def __init__(self, directory: str | Path, key_template: str = "webhooks/{provider}/{name}") -> None:
+        self.directory = Path(directory)
+        self.key_template = key_template
+
+    def key_for(self, provider: str, name: str) -> str:
+        return self.key_template.format(provider=provider, name=name)
+
+    def _paths(self, provider: str, name: str) -> tuple[Path, Path]:
+        base = self.directory / self.key_for(provider, name)
+        return base.with_name(base.name + ".json"), base.with_name(base.name + META_SUFFIX)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(self.directory, 0o700)
+        with open(self.directory / ".lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    @staticmethod
+    def _load(path: Path) -> dict[str, Any] | None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as error:
+            raise SecretsError(f"cannot read {path}: {type(error).__name__}") from None
+        if not isinstance(data, dict):
+            raise SecretsError(f"{path} is not a webhookctl record")
+        return data
+
+    def read_metadata(self, provider: str, name: str) -> SecretRecord | None:
+        data = self._load(self._paths(provider, name)[1])
+        return SecretRecord.from_dict(data) if data else None
+
+    def list_metadata(self, provider: str) -> list[SecretRecord]:
+        records = []
+        for path in sorted(self.directory.rglob("*" + META_SUFFIX)) if self.directory.exists() else []:
+            data = self._load(path)
+            if data and data.get("provider") == provider and data.get("managed_by") == MANAGED_BY:
+                records.append(SecretRecord.from_dict(data))
+        return records
+
+    def read(self, provider: str, name: str) -> SecretRecord | None:
+        data = self._load(self._paths(provider, name)[0])
+        return SecretRecord.from_dict(data) if data else None
+
+    def _check_owner(self, path: Path) -> None:
+        existing = self._load(path)
+        if existing is not None and existing.get("managed_by") != MANAGED_BY:
+            owner = existing.get("managed_by") or existing.get("owner") or "something other than webhookctl"
+            raise ForeignEntryError(f"{path} was not written by webhookctl (it seems to belong to {owner}); "
+                                    "move it away or change the key template")
+
+    def write(self, record: SecretRecord) -> None:
+        record_path, meta_path = self._paths(record.provider, record.name)
+        with self._locked():
+            self._check_owner(record_path)
+            atomic_write(record_path, json.dumps(record.to_dict(with_secrets=True), indent=2) + "\n")
+            atomic_write(meta_path, json.dumps(record.to_dict(with_secrets=False), indent=2) + "\n")
+
+    def delete(self, provider: str, name: str) -> None:
+        record_path, meta_path = self._paths(provider, name)
+        with self._locked():
+            self._check_owner(record_path)
+            meta_path.unlink(missing_ok=True)
+            record_path.unlink(missing_ok=True)

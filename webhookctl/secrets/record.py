@@ -1,0 +1,139 @@
+"""The secret record, as every backend stores it (documented in docs/secret-record.md).
+
+A record is what a receiving application reads to verify signatures:
+
+    {
+      "format": "webhookctl/secret-record@1",
+      "managed_by": "webhookctl",
+      "provider": "prod", "name": "orders", "vendor": "amigo", "scope": "amigo:https://api.amigo.ai/acme",
+      "destination_id": "65f0c0ffee0000000000abcd",
+      "url": "https://orders.example.com/hook",
+      "current":  {"secret": "...", "fingerprint": "sha256:...", "generated_at": "...", "issued_at": "..."},
+      "previous": {"secret": "...", "fingerprint": "sha256:...", "valid_until": "..."} | null,
+      "last_rotated_at": "..." | null,
+      "updated_at": "..."
+    }
+
+`current` is null when the destination is bound but its secret is unknown
+(adopted from a vendor that shows secrets once). The metadata is the same
+record without any `secret` value, and is all a plan ever reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from webhookctl.model import Secret, fingerprint
+
+FORMAT = "webhookctl/secret-record@1"
+MANAGED_BY = "webhookctl"
+
+
+def _time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _text(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
+@dataclass(frozen=True)
+class SecretVersion:
+    secret: Secret | None  # None in metadata
+    fingerprint: str
+    generated_at: datetime | None = None  # the vendor's time, once known
+    issued_at: datetime | None = None  # when webhookctl received it
+    valid_until: datetime | None = None  # previous secret: end of dual signing
+
+    @classmethod
+    def of(cls, secret: Secret, **times: datetime | None) -> SecretVersion:
+        return cls(secret=secret, fingerprint=secret.fingerprint, **times)
+
+    def to_dict(self, with_secret: bool) -> dict[str, Any]:
+        data: dict[str, Any] = {"fingerprint": self.fingerprint}
+        if with_secret and self.secret is not None:
+            data = {"secret": self.secret.reveal(), **data}
+        for key in ("generated_at", "issued_at", "valid_until"):
+            value = getattr(self, key)
+            if value is not None:
+                data[key] = _text(value)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> SecretVersion | None:
+        if not data:
+            return None
+        secret = data.get("secret")
+        return cls(
+            secret=Secret(secret) if isinstance(secret, str) else None,
+            fingerprint=str(data.get("fingerprint") or (fingerprint(secret) if isinstance(secret, str) else "")),
+            generated_at=_time(data.get("generated_at")),
+            issued_at=_time(data.get("issued_at")),
+            valid_until=_time(data.get("valid_until")),
+        )
+
+    def without_secret(self) -> SecretVersion:
+        return replace(self, secret=None)
+
+
+@dataclass(frozen=True)
+class SecretRecord:
+    provider: str
+    name: str
+    vendor: str
+    scope: str
+    destination_id: str
+    url: str
+    current: SecretVersion | None
+    previous: SecretVersion | None = None
+    last_rotated_at: datetime | None = None
+    updated_at: datetime | None = None
+    managed_by: str = MANAGED_BY
+
+    @property
+    def has_secret(self) -> bool:
+        return self.current is not None
+
+    def to_dict(self, with_secrets: bool = True) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "managed_by": self.managed_by,
+            "provider": self.provider,
+            "name": self.name,
+            "vendor": self.vendor,
+            "scope": self.scope,
+            "destination_id": self.destination_id,
+            "url": self.url,
+            "current": self.current.to_dict(with_secrets) if self.current else None,
+            "previous": self.previous.to_dict(with_secrets) if self.previous else None,
+            "last_rotated_at": _text(self.last_rotated_at),
+            "updated_at": _text(self.updated_at),
+        }
+
+    def metadata(self) -> SecretRecord:
+        return replace(
+            self,
+            current=self.current.without_secret() if self.current else None,
+            previous=self.previous.without_secret() if self.previous else None,
+        )
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SecretRecord:
+        return cls(
+            provider=str(data["provider"]),
+            name=str(data["name"]),
+            vendor=str(data.get("vendor", "")),
+            scope=str(data.get("scope", "")),
+            destination_id=str(data["destination_id"]),
+            url=str(data.get("url", "")),
+            current=SecretVersion.from_dict(data.get("current")),
+            previous=SecretVersion.from_dict(data.get("previous")),
+            last_rotated_at=_time(data.get("last_rotated_at")),
+            updated_at=_time(data.get("updated_at")),
+            managed_by=str(data.get("managed_by", "")),
+        )
