@@ -11,6 +11,9 @@ from typing import Any, TextIO
 import click
 
 from webhookctl.config.problems import Problem
+from webhookctl.engine.apply import ApplyReport, Outcome
+from webhookctl.engine.plan import Plan
+from webhookctl.render import render
 
 
 def _github_escape(text: str, property_value: bool = False) -> str:
@@ -47,6 +50,37 @@ class Presenter:
 
     def json(self, data: Any) -> None:
         self.echo(json.dumps(data, indent=2, sort_keys=False))
+
+    def step_summary(self, markdown: str) -> None:
+        """Inside GitHub Actions, append to the job's step summary (no flag needed)."""
+        path = os.environ.get("GITHUB_STEP_SUMMARY")
+        if os.environ.get("GITHUB_ACTIONS") == "true" and path:
+            with open(path, "a", encoding="utf-8") as handle:
+                handle.write(markdown.rstrip("\n") + "\n\n")
+
+    def plan(self, plan: Plan, fmt: str) -> None:
+        text = render(plan, fmt, color=self.color and fmt == "text")
+        self.out.write(text)
+        self.out.flush()
+        self.step_summary(render(plan, "markdown"))
+
+    def outcome(self, outcome: Outcome) -> None:
+        marks = {"done": ("✓", "green"), "failed": ("✗", "red"), "skipped": ("-", "yellow")}
+        mark, colour = marks[outcome.status]
+        self.echo(self.style(f"{mark} {outcome.describe()}", fg=colour))
+
+    def apply_report(self, report: ApplyReport) -> None:
+        for note in report.housekeeping:
+            self.echo(f"  {note}")
+        for error in report.verify_errors:
+            self.error(error)
+        counts = {status: sum(1 for o in report.outcomes if o.status == status) for status in ("done", "failed", "skipped")}
+        line = f"Apply {'complete' if report.ok else 'failed'}: {counts['done']} done, {counts['failed']} failed, {counts['skipped']} skipped."
+        self.echo(line)
+        summary = ["### webhookctl apply", "", f"**{line}**", ""]
+        summary += [f"- {o.describe()}" for o in report.outcomes]
+        summary += [f"- error: {e}" for e in report.verify_errors]
+        self.step_summary("\n".join(summary))
 
     # -- configuration problems ------------------------------------------------
 

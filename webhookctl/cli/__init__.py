@@ -5,7 +5,10 @@ from __future__ import annotations
 import click
 
 from webhookctl import __version__
+from webhookctl.cli.apply import apply, rotate
 from webhookctl.cli.emulate import emulate
+from webhookctl.cli.plan import plan
+from webhookctl.cli.recover import recover
 from webhookctl.cli.schema import schema
 from webhookctl.cli.validate import validate
 
@@ -16,7 +19,7 @@ def cli() -> None:
     """Webhook destinations as code: validate, plan, apply, rotate."""
 
 
-for command in (validate, schema, emulate):
+for command in (validate, plan, apply, rotate, recover, schema, emulate):
     cli.add_command(command)
 
 

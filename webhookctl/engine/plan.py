@@ -100,6 +100,7 @@ class Plan(Data):
     changes: list[Change] = Field(default_factory=list)
     skipped: list[Skipped] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    targets: list[str] = Field(default_factory=list, description="--target names; empty for the whole configuration.")
     deletes: int = 0
     max_deletes: int = 5
 

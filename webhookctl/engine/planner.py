@@ -82,7 +82,8 @@ def build_plan(
     key_for: Any = None,
 ) -> Plan:
     key_for = key_for or (lambda provider, name: config.secrets.key_template.format(provider=provider, name=name))
-    plan = Plan(created_at=now, config_files=list(config.files), max_deletes=config.settings.max_deletes)
+    plan = Plan(created_at=now, config_files=list(config.files), max_deletes=config.settings.max_deletes,
+                targets=sorted(options.targets))
     unknown = (options.targets | options.rotate) - {d.name for d in config.destinations}
     if unknown:
         raise PlanError(f"no destination named {', '.join(sorted(unknown))} in the configuration")

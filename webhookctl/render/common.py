@@ -1,0 +1,68 @@
+"""Wording shared by the text and markdown renderers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from webhookctl.engine.plan import Change, Plan, ProviderState
+
+HEADLINE = {
+    "create": "will be created",
+    "update": "will be updated in place",
+    "replace": "must be replaced",
+    "delete": "will be deleted",
+    "adopt": "will be adopted (bound to an existing live destination)",
+    "repair-secret": "will have its secret repaired",
+    "rotate": "will have its secret rotated",
+}
+SUMMARY_WORDS = {
+    "create": "to create", "update": "to update", "replace": "to replace", "delete": "to delete",
+    "adopt": "to adopt", "repair-secret": "secrets to repair", "rotate": "secrets to rotate",
+}
+
+
+def value(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False)
+
+
+def label(change: Change) -> str:
+    return f"{change.provider}/{change.name}" if change.name else f"{change.provider} unmanaged {change.destination_id}"
+
+
+def summary_line(plan: Plan) -> str:
+    counts = plan.summary()
+    if not counts:
+        return "No changes. The live destinations match the configuration."
+    parts = [f"{counts[action]} {SUMMARY_WORDS[action]}" for action in SUMMARY_WORDS if action in counts]
+    return "Plan: " + ", ".join(parts) + "."
+
+
+def slots_line(state: ProviderState) -> str:
+    cap = f" of {state.cap}" if state.cap is not None else ""
+    return f"{state.name} ({state.scope}): {state.slots_before} -> {state.slots_after}{cap} destinations"
+
+
+def secret_text(change: Change) -> str | None:
+    if change.secret is None:
+        return None
+    return f"({change.secret.note} → stored at {change.secret.key})"
+
+
+def field_lines(change: Change) -> list[tuple[str, str, str]]:
+    """(symbol, field, text) for each attribute line of a change."""
+    lines: list[tuple[str, str, str]] = []
+    if change.action == "create":
+        for name, data in (change.after or {}).items():
+            lines.append(("+", name, value(data)))
+    elif change.action == "delete":
+        for name, data in (change.before or {}).items():
+            lines.append(("-", name, value(data)))
+    else:
+        for diff in change.diff:
+            note = "  # forces replacement" if diff.forces_replace else ""
+            lines.append(("~", diff.field, f"{value(diff.before)} -> {value(diff.after)}{note}"))
+    secret = secret_text(change)
+    if secret:
+        lines.append(("+" if change.action == "create" else "~", "secret", secret))
+    return lines

@@ -1,0 +1,53 @@
+"""The Terraform-like terminal view of a plan."""
+
+from __future__ import annotations
+
+import click
+
+from webhookctl.engine.plan import SYMBOLS, Change, Plan
+from webhookctl.render.common import HEADLINE, field_lines, label, slots_line, summary_line
+
+COLORS = {"+": "green", "~": "yellow", "-": "red", "-/+": "magenta", "<=": "cyan", "!": "yellow", "@": "blue"}
+
+
+class TextRenderer:
+    def __init__(self, color: bool = False) -> None:
+        self.color = color
+
+    def _paint(self, text: str, symbol: str) -> str:
+        return click.style(text, fg=COLORS.get(symbol)) if self.color else text
+
+    def change(self, change: Change) -> list[str]:
+        symbol = SYMBOLS[change.action]
+        via = f" ({change.via})" if change.via else ""
+        lines = [f"  # {label(change)} {HEADLINE[change.action]}{via}"]
+        ident = f" id={change.destination_id}" if change.destination_id else ""
+        lines.append(self._paint(f"{symbol:>3} destination {change.name or '(unmanaged)'!r}{ident}", symbol))
+        lines.append(f"        url = {change.url!r}" if change.action not in ("create", "delete") else "")
+        rows = field_lines(change)
+        width = max((len(name) for _, name, _ in rows), default=0)
+        for mark, name, text in rows:
+            lines.append(self._paint(f"      {mark} {name:<{width}} = {text}", mark))
+        lines.append(f"        reason: {change.reason}")
+        lines += [f"        warning: {warning}" for warning in change.warnings]
+        return [line for line in lines if line] + [""]
+
+    def render(self, plan: Plan) -> str:
+        out: list[str] = []
+        if plan.changes:
+            out += ["webhookctl will perform the following actions:", ""]
+            for change in plan.changes:
+                out += self.change(change)
+        for skipped in plan.skipped:
+            out.append(f"  # {skipped.provider}/{skipped.name}: {skipped.action} skipped: {skipped.reason}")
+        if plan.skipped:
+            out.append("")
+        if plan.providers:
+            out.append("Destinations per account:")
+            out += [f"  {slots_line(state)}" for state in plan.providers]
+            out.append("")
+        out += [f"Warning: {warning}" for warning in plan.warnings]
+        if plan.warnings:
+            out.append("")
+        out.append(summary_line(plan))
+        return "\n".join(out) + "\n"

@@ -1,0 +1,81 @@
+"""The composition root: providers, the secrets backend and escrow built from a Config."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+from typing import TypeVar
+
+from webhookctl.config import models
+from webhookctl.config.desired import Config
+from webhookctl.embedded import EMULATOR_URL, amigo_transport
+from webhookctl.engine.snapshot import Snapshot
+from webhookctl.errors import PlanError
+from webhookctl.providers.amigo import AmigoProvider
+from webhookctl.providers.base import Provider
+from webhookctl.secrets.base import SecretsBackend
+from webhookctl.secrets.escrow import Escrow
+from webhookctl.secrets.file import FileBackend
+
+T = TypeVar("T")
+
+
+class Session:
+    def __init__(self, config: Config, parallelism: int | None = None) -> None:
+        self.config = config
+        self.state_dir = Path(config.settings.state_dir)
+        self.parallelism = parallelism or config.settings.parallelism
+        self.backend: SecretsBackend = FileBackend(config.secrets.directory, config.secrets.key_template)
+        self.escrow = Escrow(self.state_dir / "escrow")
+        self._providers: dict[str, Provider] = {}
+
+    def provider(self, name: str) -> Provider:
+        if name not in self._providers:
+            self._providers[name] = self._build(name, self.config.providers[name])
+        return self._providers[name]
+
+    def _build(self, name: str, config: models.AmigoProvider | models.AmiqusProvider) -> Provider:
+        if isinstance(config, models.AmigoProvider):
+            auth = config.auth
+            transport = None
+            base_url = config.base_url
+            if base_url == "emulator":
+                transport = amigo_transport(self.state_dir, config.organization, auth.user_id,
+                                            auth.api_key_id, auth.api_key)
+                base_url = EMULATOR_URL
+            return AmigoProvider(
+                name, base_url=base_url, organization=config.organization, api_key=auth.api_key,
+                api_key_id=auth.api_key_id, user_id=auth.user_id, scheme=auth.scheme, transport=transport,
+                display_url=config.base_url,
+            )
+        raise PlanError(f"provider {name!r}: type {config.type!r} is not supported yet")
+
+    async def gather(self, names: Iterable[str], work: Callable[[str], Awaitable[T]]) -> dict[str, T]:
+        """Run `work` for each provider, at most `parallelism` at once."""
+        limit = asyncio.Semaphore(self.parallelism)
+
+        async def one(name: str) -> tuple[str, T]:
+            async with limit:
+                return name, await work(name)
+
+        return dict(await asyncio.gather(*(one(name) for name in names)))
+
+    async def snapshot(self, name: str) -> Snapshot:
+        provider = self.provider(name)
+        live = await provider.list()
+        return Snapshot(
+            provider=name,
+            type=self.config.providers[name].type,
+            scope=provider.scope,
+            capabilities=provider.capabilities,
+            live=live,
+            records=self.backend.list_metadata(name),
+            pending_escrow=frozenset(e.name for e in self.escrow.entries() if e.provider == name),
+        )
+
+    async def snapshots(self, names: Iterable[str] | None = None) -> dict[str, Snapshot]:
+        return await self.gather(sorted(names or self.config.providers), self.snapshot)
+
+    async def aclose(self) -> None:
+        await asyncio.gather(*(p.aclose() for p in self._providers.values()))
