@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+import os
+
+# Retry backoff in tests: real waits, a hundredth of the default.
+os.environ.setdefault("WEBHOOKCTL_RETRY_BASE_SECONDS", "0.01")
+
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.support.servers import serve_app
+from tests.support.workspace import Org, Workspace
 from webhookctl.emulator.amigo import AmigoEmulator, AmigoSettings, create_app
 
 
@@ -34,3 +41,12 @@ def amigo_server() -> Iterator[AmigoServer]:
     with serve_app(create_app(emulator)) as url:
         server.url = url
         yield server
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, amigo_server: AmigoServer) -> Workspace:
+    # A CLI run signs in once; the vendor's 5 sign-ins a minute would throttle a test's dozen runs.
+    amigo_server.control("settings", {"rate_limits": {"signin": 1000}})
+    account = Org(amigo_server.url, amigo_server.org, amigo_server.user_id, amigo_server.api_key_id,
+                  amigo_server.api_key)
+    return Workspace(tmp_path, {"prod": account})

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from webhookctl.secrets.file import private_dir
+
 EMULATOR_URL = "http://emulator.invalid"
 
 
@@ -20,7 +22,7 @@ def amigo_transport(state_dir: Path, organization: str, user_id: str, api_key_id
     from webhookctl.emulator.common.store import DocumentStore
 
     directory = state_dir / "emulator"
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(directory)
     emulator = AmigoEmulator(store=DocumentStore(directory / "amigo.sqlite"))
     document = emulator.org_document(organization)
     if document is None or api_key_id not in document["api_keys"] or user_id not in document["users"]:

@@ -201,11 +201,14 @@ class Applier:
                                PlanOptions(targets=frozenset(self.plan.targets)))
         except PlanError as error:
             return [f"{name}: after apply, the account does not match the configuration: {error}"], notes
-        # A policy rotation may be due again only if time passed; anything else left over is a failure.
+        # Judge against what this plan set out to do (a saved plan may predate the configuration);
+        # a policy rotation can only be due again if time passed, so it is not a failure.
+        touched = {(c.name, c.destination_id) for c in self.plan.for_provider(name)}
+        names = {n for n, _ in touched if n} | {i for _, i in touched if i}
         errors = [
             f"{name}: after apply, {c.action} {c.name or c.url} is still needed ({c.reason})"
             for c in again.changes
-            if c.action != "rotate"
+            if c.action != "rotate" and (c.name in names or c.destination_id in names)
         ]
         return errors, notes
 

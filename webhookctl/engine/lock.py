@@ -11,17 +11,18 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from webhookctl.errors import LockHeldError
+from webhookctl.secrets.file import private_dir
 
 
 @contextmanager
 def account_locks(state_dir: Path, scopes: list[str]) -> Iterator[None]:
     """Hold every account's lock (taken in a fixed order, so two runs cannot deadlock)."""
     directory = state_dir / "locks"
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(directory)
     with ExitStack() as stack:
         for scope in sorted(set(scopes)):
             path = directory / (hashlib.sha256(scope.encode()).hexdigest()[:24] + ".lock")
-            handle = stack.enter_context(open(path, "a+"))
+            handle = stack.enter_context(open(os.open(path, os.O_RDWR | os.O_CREAT, 0o600), "r+"))
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

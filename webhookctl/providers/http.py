@@ -7,7 +7,7 @@ import os
 import random
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -35,7 +35,7 @@ class AmbiguousError(errors.TransportError):
 @dataclass(frozen=True)
 class RetryPolicy:
     attempts: int = 6
-    base_delay: float = float(os.environ.get("WEBHOOKCTL_RETRY_BASE_SECONDS", "0.5"))
+    base_delay: float = field(default_factory=lambda: float(os.environ.get("WEBHOOKCTL_RETRY_BASE_SECONDS", "0.5")))
     max_delay: float = 30.0
 
     def delay(self, attempt: int) -> float:

@@ -58,7 +58,6 @@ class Escrow:
     def put(self, entry: EscrowEntry) -> EscrowEntry:
         entry_id = entry.id or f"{entry.issued_at.strftime('%Y%m%dT%H%M%S')}-{random.token_hex(4)}"
         stored = EscrowEntry(**{**entry.__dict__, "id": entry_id})
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         atomic_write(self.directory / f"{entry_id}.json", json.dumps(stored.to_dict()) + "\n")
         return stored
 

@@ -27,8 +27,19 @@ from webhookctl.secrets.record import MANAGED_BY, SecretRecord
 META_SUFFIX = ".meta.json"
 
 
+def private_dir(path: Path) -> None:
+    """Create `path` and any missing parents as 0700 (mkdir's mode skips parents)."""
+    missing = []
+    while not path.exists():
+        missing.append(path)
+        path = path.parent
+    for directory in reversed(missing):
+        directory.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(directory, 0o700)
+
+
 def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(path.parent)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, mode)
@@ -63,9 +74,9 @@ class FileBackend:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(self.directory)
         os.chmod(self.directory, 0o700)
-        with open(self.directory / ".lock", "a") as lock:
+        with open(os.open(self.directory / ".lock", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 yield
