@@ -18,12 +18,17 @@ def parse_duration(text: str) -> timedelta:
 
 
 def format_duration(value: timedelta) -> str:
+    """The largest unit and the one below it, when non-zero: 91d, 90d23h, 2h5m, 45s."""
     seconds = int(value.total_seconds())
     if seconds <= 0:
         return "0s"
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+    units = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+    for index, (unit, size) in enumerate(units):
         if seconds >= size:
-            parts.append(f"{seconds // size}{unit}")
-            seconds %= size
-    return "".join(parts[:2])
+            text = f"{seconds // size}{unit}"
+            if index + 1 < len(units):
+                below, below_size = units[index + 1]
+                rest = (seconds % size) // below_size
+                text += f"{rest}{below}" if rest else ""
+            return text
+    return "0s"

@@ -72,6 +72,7 @@ class Session:
             live=live,
             records=self.backend.list_metadata(name),
             pending_escrow=frozenset(e.name for e in self.escrow.entries() if e.provider == name),
+            vendor_now=provider.vendor_now(),
         )
 
     async def snapshots(self, names: Iterable[str] | None = None) -> dict[str, Snapshot]:

@@ -184,7 +184,7 @@ class Applier:
         assert change.name and issued.secret is not None
         entry = EscrowEntry(
             provider=change.provider, name=change.name, kind=kind, destination_id=issued.destination_id,
-            url=change.url, secret=issued.secret, issued_at=_now(),
+            url=change.url, secret=issued.secret, issued_at=provider.vendor_now(),
             dual_signing_stops_at=issued.dual_signing_stops_at,
         )
         take_custody(entry, self.session.backend, self.session.escrow, provider.capabilities.vendor, provider.scope)
@@ -194,10 +194,10 @@ class Applier:
     async def _settle(self, name: str) -> tuple[list[str], list[str]]:
         """Re-read the account: verify it converged, record vendor times, drop ended previous secrets."""
         snapshot = await self.session.snapshot(name)
-        notes = self._housekeep(name, snapshot.live)
+        notes = self._housekeep(name, snapshot.live, self.session.provider(name).vendor_now())
         snapshot = replace(snapshot, records=self.session.backend.list_metadata(name))
         try:
-            again = build_plan(self.session.config, [snapshot], _now(),
+            again = build_plan(self.session.config, [snapshot], snapshot.vendor_now or _now(),
                                PlanOptions(targets=frozenset(self.plan.targets)))
         except PlanError as error:
             return [f"{name}: after apply, the account does not match the configuration: {error}"], notes
@@ -212,8 +212,8 @@ class Applier:
         ]
         return errors, notes
 
-    def _housekeep(self, name: str, live: list[Any]) -> list[str]:
-        backend, now, notes = self.session.backend, _now(), []
+    def _housekeep(self, name: str, live: list[Any], now: datetime) -> list[str]:
+        backend, notes = self.session.backend, []
         generated = {d.id: d.secret_generated_at for d in live}
         for meta in backend.list_metadata(name):
             stamp = generated.get(meta.destination_id)

@@ -55,4 +55,5 @@ def finish(entry: EscrowEntry, backend: SecretsBackend, escrow: Escrow, vendor: 
 def take_custody(entry: EscrowEntry, backend: SecretsBackend, escrow: Escrow, vendor: str, scope: str) -> None:
     """Escrow the entry, then store it; a failure past escrow leaves it there for recovery."""
     stored = escrow.put(entry)
+    failpoints.hit("after-escrow-write")
     finish(stored, backend, escrow, vendor, scope, entry.issued_at)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -89,7 +89,8 @@ def build_plan(
         raise PlanError(f"no destination named {', '.join(sorted(unknown))} in the configuration")
     failures: list[str] = []
     for snapshot in sorted(snapshots, key=lambda s: s.provider):
-        account = _Account(config, snapshot, options, now, key_for)
+        # Secret ages and rotation windows are measured on the vendor's clock.
+        account = _Account(config, snapshot, options, snapshot.vendor_now or now, key_for)
         state = _plan_account(account)
         plan.providers.append(state)
         plan.changes += sorted(account.changes, key=lambda c: LEVELS[c.action])
@@ -276,7 +277,7 @@ def _plan_secret(
     if record is None or record.current is None:
         repair = "the backend has no secret for this destination"
     elif record.current.generated_at and live.secret_generated_at \
-            and record.current.generated_at < live.secret_generated_at - timedelta(seconds=1):
+            and record.current.generated_at < live.secret_generated_at:
         repair = "the live secret is newer than the backend's (rotated outside webhookctl)"
     rotate = None
     if repair is None:

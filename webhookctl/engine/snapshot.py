@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from webhookctl.model import Capabilities, LiveDestination
@@ -24,6 +25,7 @@ class Snapshot:
     live: list[LiveDestination]
     records: list[SecretRecord]  # metadata only
     pending_escrow: frozenset[str] = field(default_factory=frozenset)
+    vendor_now: datetime | None = None
 
     def fingerprint(self) -> str:
         """Changes whenever anything a plan depends on changes (never reveals a secret)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import time
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -71,6 +70,9 @@ class AmigoProvider:
     async def aclose(self) -> None:
         await self.api.aclose()
 
+    def vendor_now(self) -> datetime:
+        return self.api.vendor_now()
+
     # -- auth -------------------------------------------------------------------
 
     async def _sign_in(self) -> None:
@@ -82,7 +84,7 @@ class AmigoProvider:
         self._expires_at = parse_time(body["expires_at"]).timestamp()
 
     async def _auth_headers(self) -> dict[str, str]:
-        if self._token is None or self._expires_at - time.time() < REFRESH_MARGIN:
+        if self._token is None or self._expires_at - self.vendor_now().timestamp() < REFRESH_MARGIN:
             await self._sign_in()
         assert self._token is not None
         if self._scheme == "basic":

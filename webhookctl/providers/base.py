@@ -25,6 +25,10 @@ class Provider(Protocol):
     scope: str  # one account on one API, e.g. "amigo:https://api.amigo.ai/acme"
     capabilities: Capabilities
 
+    def vendor_now(self) -> datetime:
+        """The vendor's clock, as its last answer showed it."""
+        ...
+
     async def list(self) -> list[LiveDestination]: ...
 
     async def create(self, url: str, fields: Mapping[str, Any]) -> Issued: ...

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -88,10 +91,26 @@ class ApiClient:
         self.retry = retry or RetryPolicy()
         self.pacer = pacer or Pacer()
         self.calls: Counter[str] = Counter()
+        # Vendor clock minus ours, from the last Date header (rotation windows are the vendor's time).
+        self.clock_skew = 0.0
         self.on_retry: Callable[[str, str], None] | None = None
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+    def _observe_date(self, response: httpx.Response) -> None:
+        value = response.headers.get("date")
+        if not value:
+            return
+        try:
+            self.clock_skew = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return
+
+    def vendor_now(self) -> datetime:
+        # Date has whole seconds; below that, skew is noise.
+        skew = self.clock_skew if abs(self.clock_skew) >= 2 else 0.0
+        return datetime.fromtimestamp(time.time() + skew, tz=UTC)
 
     async def request(
         self,
@@ -120,6 +139,7 @@ class ApiClient:
                     )
                 else:
                     bucket.observe(answer, self.pacer.now())
+                    self._observe_date(answer)
                     response = answer
             if response is not None and response.status_code < 400:
                 return response

@@ -12,6 +12,7 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from email.utils import formatdate
 from typing import Any
 
 from starlette.applications import Starlette
@@ -106,6 +107,8 @@ class AmigoEmulator:
             except HTTPError as error:
                 response = json_response(error.body, error.status, error.headers)
             response.headers.update(headers)
+            # A server's Date is its own clock; clients can tell how far the clock was moved.
+            response.headers["date"] = formatdate(self.clock.time(), usegmt=True)
             return response
 
         return wrapped

@@ -21,7 +21,8 @@ def bind(host: str, port: int) -> socket.socket:
 def serve(app: Any, sock: socket.socket, on_ready: Callable[[str], None]) -> None:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
+                            date_header=False)
     server = uvicorn.Server(config)
     on_ready(f"http://{shown}:{port}")
     # uvicorn installs its own SIGINT/SIGTERM handlers and shuts down gracefully.

@@ -1,0 +1,100 @@
+"""SIGKILL at the worst moments: the next run ends with every secret stored, nothing duplicated.
+
+The kill is real (the process signals itself at a named failpoint, see
+webhookctl/failpoints.py); everything else is the real CLI, emulator and backend.
+"""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from tests.amigo_helpers import live, verify
+from tests.conftest import AmigoServer
+from tests.support.servers import receiver
+from tests.support.workspace import TYPE, Workspace
+
+KILLED = -signal.SIGKILL
+
+
+def assert_converged(workspace: Workspace, amigo_server: AmigoServer, names: list[str]) -> None:
+    destinations = live(amigo_server)
+    assert len(destinations) == len(names)
+    assert len({d["url"] for d in destinations}) == len(names)  # no duplicates
+    for destination in destinations:
+        name = destination["url"].rsplit("/", 1)[1]
+        record = workspace.record(name)
+        assert record is not None and record["destination_id"] == destination["id"]
+        assert record["current"]["secret"] == destination["secret"]
+    assert not list((workspace.root / "state" / "escrow").glob("*.json"))
+
+
+@pytest.mark.parametrize("failpoint", ["after-create-response", "after-escrow-write", "after-backend-write"])
+def test_killed_during_create(workspace: Workspace, amigo_server: AmigoServer, failpoint: str) -> None:
+    with receiver() as hook:
+        names = ["a", "b", "c"]
+        for name in names:
+            workspace.add(name, f"{hook.url}/{name}")
+        killed = workspace.run_process("apply", "--auto-approve", extra_env={"WEBHOOKCTL_FAILPOINTS": failpoint})
+        assert killed.returncode == KILLED
+        assert len(live(amigo_server)) == 1  # the first create landed, then the process died
+
+        again = workspace.run_process("apply", "--auto-approve")
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert_converged(workspace, amigo_server, names)
+        assert workspace.run_process("plan", "--detailed-exitcode").returncode == 0
+
+        amigo_server.control("events", {"org": amigo_server.org, "type": TYPE})
+        amigo_server.control("idle", {})
+        for request in hook.wait_for(3):
+            record = workspace.record(request.path.strip("/"))
+            assert record is not None and verify(record["current"]["secret"], request.headers, request.body)
+    assert all(d["secret"] not in workspace.written_text() for d in live(amigo_server))
+
+
+@pytest.mark.parametrize("failpoint", ["after-escrow-write", "after-backend-write"])
+def test_killed_during_rotation_resumes(workspace: Workspace, amigo_server: AmigoServer, failpoint: str) -> None:
+    workspace.add("a", "https://a.example.com/a")
+    assert workspace.run_process("apply", "--auto-approve").returncode == 0
+    killed = workspace.run_process("rotate", "a", "--auto-approve", extra_env={"WEBHOOKCTL_FAILPOINTS": failpoint})
+    assert killed.returncode == KILLED
+    recovered = workspace.run_process("recover")
+    assert recovered.returncode == 0, recovered.stderr
+    if failpoint == "after-escrow-write":
+        assert "Stored the escrowed secret of prod/a (rotate)." in recovered.stdout
+    assert_converged(workspace, amigo_server, ["a"])
+    record = workspace.record("a")
+    assert record is not None and record["previous"] is not None  # the old secret still signs for 30 minutes
+
+
+def test_killed_before_the_rotation_secret_was_kept(workspace: Workspace, amigo_server: AmigoServer) -> None:
+    """The one unrecoverable moment: the vendor showed the secret and the process died at once.
+
+    The plan then repairs by rotating again, as soon as the vendor allows it.
+    """
+    workspace.add("a", "https://a.example.com/a")
+    assert workspace.run_process("apply", "--auto-approve").returncode == 0
+    killed = workspace.run_process("rotate", "a", "--auto-approve",
+                                   extra_env={"WEBHOOKCTL_FAILPOINTS": "after-rotate-response"})
+    assert killed.returncode == KILLED
+    plan = workspace.run_process("plan")
+    assert "rotation is possible after" in plan.stdout
+    amigo_server.control("clock", {"advance_seconds": 3601})
+    plan = workspace.run_process("plan")
+    assert "# prod/a will have its secret repaired (rotate)" in plan.stdout
+    assert "the live secret is newer than the backend's (rotated outside webhookctl)" in plan.stdout
+    assert workspace.run_process("apply", "--auto-approve").returncode == 0
+    assert_converged(workspace, amigo_server, ["a"])
+
+
+def test_a_held_lock_is_a_clear_error(workspace: Workspace, amigo_server: AmigoServer) -> None:
+    from webhookctl.engine.lock import account_locks
+
+    workspace.add("a", "https://a.example.com/a")
+    scope = f"amigo:{amigo_server.url}/{amigo_server.org}"
+    with account_locks(workspace.root / "state", [scope]):
+        result = workspace.run_process("apply", "--auto-approve")
+    assert result.returncode == 1
+    assert f"error: {scope} is locked by another webhookctl run (pid " in result.stderr
+    assert live(amigo_server) == []
