@@ -64,13 +64,14 @@ class Session:
     async def snapshot(self, name: str) -> Snapshot:
         provider = self.provider(name)
         live = await provider.list()
+        records = await asyncio.to_thread(self.backend.list_metadata, name)
         return Snapshot(
             provider=name,
             type=self.config.providers[name].type,
             scope=provider.scope,
             capabilities=provider.capabilities,
             live=live,
-            records=self.backend.list_metadata(name),
+            records=records,
             pending_escrow=frozenset(e.name for e in self.escrow.entries() if e.provider == name),
             vendor_now=provider.vendor_now(),
         )

@@ -37,10 +37,9 @@ class SourceMap:
 
 
 def _remap(path: Path_, remap: dict[Path_, Path_]) -> Path_:
-    for prefix, replacement in remap.items():
-        if path[: len(prefix)] == prefix:
-            return replacement + path[len(prefix) :]
-    return path
+    """Rewrite a path whose two-element prefix (e.g. ("destinations", 3)) was moved by a merge."""
+    replacement = remap.get(path[:2])
+    return replacement + path[2:] if replacement is not None else path
 
 
 # libyaml's parser, where installed, is ~10x faster and reports the same marks.

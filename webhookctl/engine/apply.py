@@ -7,6 +7,7 @@ still differing is reported as an error.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -124,7 +125,7 @@ class Applier:
             assert change.destination_id
             issued = await provider.rotate(change.destination_id)
             failpoints.hit("after-rotate-response")
-            self._custody(provider, change, issued, "rotate")
+            await self._custody(provider, change, issued, "rotate")
         return ""
 
     async def _create(self, provider: Provider, change: Change) -> None:
@@ -134,9 +135,9 @@ class Applier:
             # The create landed but its answer was lost; a rotation issues a secret we can keep.
             issued = await provider.rotate(issued.destination_id)
             failpoints.hit("after-rotate-response")
-            self._custody(provider, change, issued, "rotate")
+            await self._custody(provider, change, issued, "rotate")
             return
-        self._custody(provider, change, issued, "create")
+        await self._custody(provider, change, issued, "create")
 
     async def _replace(self, provider: Provider, change: Change) -> None:
         assert change.destination_id
@@ -151,6 +152,10 @@ class Applier:
         assert change.destination_id and change.name
         if change.diff:
             await provider.update(change.destination_id, {d.field: d.after for d in change.diff})
+        await asyncio.to_thread(self._bind, provider, change)
+
+    def _bind(self, provider: Provider, change: Change) -> None:
+        assert change.destination_id and change.name
         backend = self.session.backend
         current = None
         if change.carry_from:
@@ -172,30 +177,32 @@ class Applier:
         live = next((d for d in await provider.list() if d.id == change.destination_id), None)
         if live is None or live.secret is None:
             raise ProviderError("the destination or its secret is no longer readable")
-        existing = self.session.backend.read(change.provider, change.name)
-        self.session.backend.write(SecretRecord(
+        existing = await asyncio.to_thread(self.session.backend.read, change.provider, change.name)
+        await asyncio.to_thread(self.session.backend.write, SecretRecord(
             provider=change.provider, name=change.name, vendor=provider.capabilities.vendor, scope=provider.scope,
             destination_id=live.id, url=live.url,
             current=SecretVersion.of(live.secret, generated_at=live.secret_generated_at, issued_at=_now()),
             previous=existing.previous if existing else None, updated_at=_now(),
         ))
 
-    def _custody(self, provider: Provider, change: Change, issued: Issued, kind: str) -> None:
+    async def _custody(self, provider: Provider, change: Change, issued: Issued, kind: str) -> None:
         assert change.name and issued.secret is not None
         entry = EscrowEntry(
             provider=change.provider, name=change.name, kind=kind, destination_id=issued.destination_id,
             url=change.url, secret=issued.secret, issued_at=provider.vendor_now(),
             dual_signing_stops_at=issued.dual_signing_stops_at,
         )
-        take_custody(entry, self.session.backend, self.session.escrow, provider.capabilities.vendor, provider.scope)
+        # Off the event loop: fsyncs here must not hold up the other accounts' requests.
+        await asyncio.to_thread(take_custody, entry, self.session.backend, self.session.escrow,
+                                provider.capabilities.vendor, provider.scope)
 
     # -- after the changes ----------------------------------------------------------
 
     async def _settle(self, name: str) -> tuple[list[str], list[str]]:
         """Re-read the account: verify it converged, record vendor times, drop ended previous secrets."""
         snapshot = await self.session.snapshot(name)
-        notes = self._housekeep(name, snapshot.live, self.session.provider(name).vendor_now())
-        snapshot = replace(snapshot, records=self.session.backend.list_metadata(name))
+        notes = await asyncio.to_thread(self._housekeep, name, snapshot.live, self.session.provider(name).vendor_now())
+        snapshot = replace(snapshot, records=await asyncio.to_thread(self.session.backend.list_metadata, name))
         try:
             again = build_plan(self.session.config, [snapshot], snapshot.vendor_now or _now(),
                                PlanOptions(targets=frozenset(self.plan.targets)))

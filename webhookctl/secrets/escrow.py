@@ -71,6 +71,8 @@ class Escrow:
         for path in sorted(self.directory.glob("*.json")):
             try:
                 found.append(EscrowEntry.from_dict(json.loads(path.read_text())))
+            except FileNotFoundError:
+                continue  # finished by another account's worker since the listing
             except (ValueError, KeyError, AssertionError):
                 # Writes are atomic, so this is damage from outside; never skip a secret silently.
                 raise SecretsError(f"escrow entry {path} is unreadable; inspect it before running again") from None

@@ -99,9 +99,15 @@ class FileBackend:
         data = self._load(self._paths(provider, name)[1])
         return SecretRecord.from_dict(data) if data else None
 
+    def _provider_root(self, provider: str) -> Path:
+        """The deepest directory holding every key of `provider` (the template's fixed prefix)."""
+        fixed = self.key_template.split("{name}")[0].format(provider=provider)
+        return self.directory / fixed.rsplit("/", 1)[0] if "/" in fixed else self.directory
+
     def list_metadata(self, provider: str) -> list[SecretRecord]:
         records = []
-        for path in sorted(self.directory.rglob("*" + META_SUFFIX)) if self.directory.exists() else []:
+        root = self._provider_root(provider)
+        for path in sorted(root.rglob("*" + META_SUFFIX)) if root.exists() else []:
             data = self._load(path)
             if data and data.get("provider") == provider and data.get("managed_by") == MANAGED_BY:
                 records.append(SecretRecord.from_dict(data))

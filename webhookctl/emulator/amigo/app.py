@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from email.utils import formatdate
@@ -67,6 +68,9 @@ class AmigoEmulator:
         self.clock = clock or Clock()
         self.faults = Faults()
         self.limiter = FixedWindowLimiter(self.clock, self.settings.rate_window_seconds)
+        # What clients asked for and what was refused, per endpoint (benchmarks and tests read these).
+        self.requests: Counter[str] = Counter()
+        self.throttled: Counter[str] = Counter()
         self.deliverer = Deliverer(self)
         with self.store.transaction(META_KEY) as meta:
             meta.setdefault("jwt_key", secrets.token_hex(32))
@@ -96,7 +100,9 @@ class AmigoEmulator:
             org = request.path_params.get("organization", "")
             verdict = self.limiter.hit((org, endpoint), self.settings.rate_limits[endpoint])
             headers = verdict.headers()
+            self.requests[endpoint] += 1
             if not verdict.allowed:
+                self.throttled[endpoint] += 1
                 return json_response({"detail": "Rate limit exceeded."}, 429, headers)
             try:
                 if self.faults.latency_seconds:
