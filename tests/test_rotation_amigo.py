@@ -32,7 +32,7 @@ def test_policy_rotation_and_the_dual_signing_window(workspace: Workspace, amigo
         assert first is not None
         assert workspace.run("plan", "--detailed-exitcode").exit_code == 0
 
-        amigo_server.control("clock", {"advance_seconds": 91 * DAY + 3600})
+        amigo_server.control("clock", {"advance_seconds": 91 * DAY + 1800})
         plan = workspace.run("plan", "--detailed-exitcode")
         assert plan.exit_code == 2
         assert "# prod/orders will have its secret rotated" in plan.stdout
