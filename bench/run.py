@@ -1,0 +1,9 @@
+"""Run every benchmark and print their JSON reports (`make bench`)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+for module in ("bench.validate_large", "bench.apply_rate_limited"):
+    subprocess.run([sys.executable, "-m", module], check=True)
