@@ -1,0 +1,228 @@
+"""The Amiqus ID webhooks API, v2 under /api/v2 and v1 under /api, over one store.
+
+Checks run in the order a Laravel API applies them: authentication, rate
+limit, maintenance, route-model binding (404), validation (422).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from email.utils import formatdate
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from webhookctl.emulator.amiqus import wire
+from webhookctl.emulator.amiqus.deliveries import Deliverer
+from webhookctl.emulator.amiqus.settings import AmiqusSettings
+from webhookctl.emulator.common.clock import Clock
+from webhookctl.emulator.common.http import HTTPError, empty_response, json_response
+from webhookctl.emulator.common.ratelimit import FixedWindowLimiter
+from webhookctl.emulator.common.store import Document, DocumentStore
+
+TOKENS = "__tokens__"
+META = "__meta__"
+TEAM = "team:"
+Handler = Callable[[Request, dict[str, Any]], Awaitable[Response]]
+
+
+class AmiqusEmulator:
+    def __init__(
+        self,
+        settings: AmiqusSettings | None = None,
+        store: DocumentStore | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.settings = settings or AmiqusSettings()
+        self.store = store or DocumentStore()
+        self.clock = clock or Clock()
+        self.limiter = FixedWindowLimiter(self.clock, self.settings.rate_window_seconds)
+        self.maintenance = False
+        self.latency_seconds = 0.0
+        self.requests: Counter[str] = Counter()
+        self.throttled: Counter[str] = Counter()
+        self.deliverer = Deliverer(self)
+
+    # -- accounts ---------------------------------------------------------------
+
+    def add_token(self, token: str, team: str | None = None, user: str = "user-1", read_only: bool = False) -> str:
+        """A personal access token; each token gets its own team unless one is named."""
+        team = team or "team-" + secrets.token_hex(4)
+        with self.store.transaction(TOKENS) as tokens:
+            tokens[token] = {"team": team, "user": user, "read_only": read_only}
+        with self.store.transaction(TEAM + team, {"team": team, "webhooks": {}, "deliveries": []}):
+            pass
+        return team
+
+    def team_document(self, team: str) -> Document | None:
+        return self.store.get(TEAM + team)
+
+    def _next_id(self, kind: str, start: int) -> int:
+        with self.store.transaction(META) as meta:
+            meta[kind] = meta.get(kind, start) + 1
+            return int(meta[kind])
+
+    # -- pipeline -----------------------------------------------------------------
+
+    def _endpoint(self, name: str, handler: Handler, write: bool = False) -> Callable[[Request], Awaitable[Response]]:
+        async def wrapped(request: Request) -> Response:
+            scheme, _, token = request.headers.get("authorization", "").partition(" ")
+            account = (self.store.get(TOKENS) or {}).get(token.strip()) if scheme.lower() == "bearer" else None
+            key = (account["team"], account["user"]) if account else ("anonymous", request.client.host
+                                                                      if request.client else "")
+            verdict = self.limiter.hit(key, self.settings.rate_limit)
+            headers = {"X-RateLimit-Limit": str(verdict.limit), "X-RateLimit-Remaining": str(verdict.remaining),
+                       "Date": formatdate(self.clock.time(), usegmt=True)}
+            self.requests[name] += 1
+            if not verdict.allowed:
+                self.throttled[name] += 1
+                headers.update({"Retry-After": str(verdict.retry_after), "X-RateLimit-Reset": str(verdict.reset_epoch)})
+                return json_response({"message": "Too Many Attempts."}, 429, headers)
+            try:
+                if self.latency_seconds:
+                    await asyncio.sleep(self.latency_seconds)
+                if account is None:
+                    raise HTTPError(401, {"error": "Unauthenticated."})
+                if self.maintenance:
+                    raise HTTPError(503, {"message": "Service Unavailable"})
+                if write and account["read_only"]:
+                    raise HTTPError(403, {"message": "This action is unauthorized."})
+                response = await handler(request, account)
+            except HTTPError as error:
+                response = json_response(error.body, error.status)
+            response.headers.update(headers)
+            return response
+
+        return wrapped
+
+    def _hook(self, request: Request, account: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        raw = request.path_params["id"]
+        document = self.team_document(account["team"]) or {"webhooks": {}}
+        if not raw.isdigit():
+            raise HTTPError(404, {"error": "Not Found."})
+        hook = document["webhooks"].get(str(int(raw)))
+        if hook is None:
+            raise HTTPError(404, {"error": "Webhook not found"})
+        return str(int(raw)), hook
+
+    @staticmethod
+    async def _json(request: Request) -> Any:
+        raw = await request.body()
+        if not raw.strip():
+            return {}
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise HTTPError(422, {"errors": ["The request body is not valid JSON."]}) from None
+
+    # -- handlers (shared by both versions; `version` picks the shapes) ------------
+
+    def handlers(self, version: str) -> list[Route]:
+        shape = wire.webhook_v2 if version == "v2" else wire.webhook_v1
+        parse = wire.parse_v2 if version == "v2" else wire.parse_v1
+        prefix = "/api/v2" if version == "v2" else "/api"
+
+        async def index(request: Request, account: dict[str, Any]) -> Response:
+            params = request.query_params
+            if version == "v2":
+                page, limit = wire.page_params(params, self.settings.default_page_size)
+            else:
+                page, limit = wire.page_params(params, self.settings.v1_page_size)
+            hooks = list((self.team_document(account["team"]) or {"webhooks": {}})["webhooks"].values())
+            hooks.sort(key=lambda h: h["id"])
+            if version == "v2" and "enabled" in params:
+                wanted = wire.boolean(params["enabled"])
+                if wanted is None:
+                    raise HTTPError(422, {"enabled": ["The enabled field must be true or false."]})
+                hooks = [h for h in hooks if h["is_enabled"] == wanted]
+            items = [shape(h) for h in hooks]
+            if version == "v2":
+                return json_response(wire.paginate_v2(items, page, limit, request.url))
+            return json_response(wire.paginate_v1(items, page, limit, request.url))
+
+        async def store(request: Request, account: dict[str, Any]) -> Response:
+            fields = parse(await self._json(request), False)
+            now = self.clock.time()
+            hook = {
+                "id": self._next_id("webhook", 2000), "uuid": str(uuid.uuid4()), "url": fields["url"],
+                "secret": secrets.token_hex(32), "events": list(fields["events"]),
+                "is_enabled": fields.get("is_enabled", True), "created_at": now, "updated_at": now,
+                "failure_tally": 0,
+            }
+            with self.store.transaction(TEAM + account["team"]) as document:
+                document["webhooks"][str(hook["id"])] = hook
+            return json_response(shape(hook), 201)
+
+        async def show(request: Request, account: dict[str, Any]) -> Response:
+            return json_response(shape(self._hook(request, account)[1]))
+
+        async def update(request: Request, account: dict[str, Any]) -> Response:
+            key, _ = self._hook(request, account)
+            fields = parse(await self._json(request), True)
+            with self.store.transaction(TEAM + account["team"]) as document:
+                hook = document["webhooks"][key]
+                hook.update(fields)
+                if fields.get("is_enabled"):
+                    hook["failure_tally"] = 0
+                hook["updated_at"] = self.clock.time()
+            return json_response(shape(hook))
+
+        async def destroy(request: Request, account: dict[str, Any]) -> Response:
+            key, _ = self._hook(request, account)
+            with self.store.transaction(TEAM + account["team"]) as document:
+                del document["webhooks"][key]
+            return empty_response(204) if version == "v2" else json_response({"status": True})
+
+        async def deliveries(request: Request, account: dict[str, Any]) -> Response:
+            _, hook = self._hook(request, account)
+            size = self.settings.default_page_size if version == "v2" else self.settings.v1_page_size
+            page, limit = wire.page_params(request.query_params, size)
+            document = self.team_document(account["team"]) or {"deliveries": []}
+            mine = sorted((d for d in document["deliveries"] if d["webhook_id"] == hook["id"]),
+                          key=lambda d: -d["id"])
+            if version == "v2":
+                return json_response(wire.paginate_v2([wire.delivery_v2(d) for d in mine], page, limit, request.url))
+            return json_response(wire.paginate_v1([wire.delivery_v1(d) for d in mine], page, limit, request.url))
+
+        one = prefix + "/webhooks/{id}"
+        update_methods = ["PATCH", "PUT"]
+        return [
+            Route(prefix + "/webhooks", self._endpoint(f"{version}:list", index), methods=["GET"]),
+            Route(prefix + "/webhooks", self._endpoint(f"{version}:create", store, write=True), methods=["POST"]),
+            Route(one, self._endpoint(f"{version}:show", show), methods=["GET"]),
+            Route(one, self._endpoint(f"{version}:update", update, write=True), methods=update_methods),
+            Route(one, self._endpoint(f"{version}:delete", destroy, write=True), methods=["DELETE"]),
+            Route(one + "/deliveries", self._endpoint(f"{version}:deliveries", deliveries), methods=["GET"]),
+        ]
+
+    def routes(self) -> list[Route]:
+        routes = self.handlers("v2") + self.handlers("v1")
+        if self.settings.control:
+            from webhookctl.emulator.amiqus.control import control_routes
+
+            routes += control_routes(self)
+        return routes
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    body = {"error": "Not Found."} if exc.status_code == 404 else {"message": exc.detail}
+    return json_response(body, exc.status_code, dict(exc.headers or {}))
+
+
+def create_app(emulator: AmiqusEmulator | None = None) -> Starlette:
+    emulator = emulator or AmiqusEmulator()
+    # Laravel routes have no trailing-slash redirects.
+    app = Starlette(routes=emulator.routes(), exception_handlers={HTTPException: _http_exception})
+    app.router.redirect_slashes = False
+    app.state.emulator = emulator
+    return app
