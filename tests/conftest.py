@@ -15,6 +15,8 @@ import pytest
 from tests.support.servers import serve_app
 from tests.support.workspace import Org, Workspace
 from webhookctl.emulator.amigo import AmigoEmulator, AmigoSettings, create_app
+from webhookctl.emulator.amiqus import AmiqusEmulator, AmiqusSettings
+from webhookctl.emulator.amiqus import create_app as amiqus_app
 
 
 @dataclass
@@ -50,3 +52,28 @@ def workspace(tmp_path: Path, amigo_server: AmigoServer) -> Workspace:
     account = Org(amigo_server.url, amigo_server.org, amigo_server.user_id, amigo_server.api_key_id,
                   amigo_server.api_key)
     return Workspace(tmp_path, {"prod": account})
+
+
+@dataclass
+class AmiqusServer:
+    url: str
+    emulator: AmiqusEmulator
+    token: str = "token-team-1"
+    team: str = "team-1"
+
+    def control(self, path: str, body: dict[str, object]) -> httpx.Response:
+        response = httpx.post(f"{self.url}/_emulator/{path}", json=body, timeout=30)
+        response.raise_for_status()
+        return response
+
+
+@pytest.fixture
+def amiqus_server() -> Iterator[AmiqusServer]:
+    # The 2026 schedule (+60 s, +120 s, +600 s, +900 s) at a thousandth of real time.
+    settings = AmiqusSettings(control=True, time_scale=0.001, deliver_plain_http=True)
+    emulator = AmiqusEmulator(settings)
+    server = AmiqusServer(url="", emulator=emulator)
+    emulator.add_token(server.token, team=server.team)
+    with serve_app(amiqus_app(emulator)) as url:
+        server.url = url
+        yield server

@@ -20,6 +20,8 @@ def _document(name: str) -> dict[str, Any]:
 def response_schema(name: str, path: str, method: str, status: str) -> dict[str, Any]:
     document = _document(name)
     response = document["paths"][path][method]["responses"][status]
+    if "$ref" in response:
+        response = document["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
     schema = response["content"]["application/json"]["schema"]
     return {**schema, "components": document["components"]}
 
@@ -35,3 +37,7 @@ def amigo(path: str, method: str, status: str, body: Any) -> None:
 
 def documented_statuses(name: str, path: str, method: str) -> set[str]:
     return set(_document(name)["paths"][path][method]["responses"])
+
+
+def amiqus(path: str, method: str, status: str, body: Any) -> None:
+    validate("amiqus-v2.openapi.json", path, method, status, body)

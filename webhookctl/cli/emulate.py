@@ -8,6 +8,8 @@ import click
 
 from webhookctl.emulator.amigo import AmigoEmulator, AmigoSettings, create_app
 from webhookctl.emulator.amigo.accounts import read_seed, seed_documents
+from webhookctl.emulator.amiqus import AmiqusEmulator, AmiqusSettings
+from webhookctl.emulator.amiqus import create_app as amiqus_app
 from webhookctl.emulator.common.serve import bind, serve
 from webhookctl.emulator.common.store import DocumentStore
 
@@ -80,3 +82,29 @@ def amigo(
         emulator.load_documents(seed_documents(read_seed(seed)))
     sock = bind(host, port)
     serve(create_app(emulator), sock, lambda url: click.echo(f"Amigo emulator listening on {url}", err=False))
+
+
+@emulate.command("amiqus")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=0, type=int, help="0 picks a free port.")
+@click.option("--token", "tokens", multiple=True, help="A bearer token; one team per token (repeatable).")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="SQLite file for state.")
+@click.option("--control", is_flag=True, help="Mount the /_emulator/ test-control endpoints.")
+@click.option("--rate-limit", type=int, default=200, show_default=True, help="Requests per window per user and team.")
+@click.option("--rate-window", type=float, default=60.0, show_default=True, help="Window length in seconds.")
+@click.option("--time-scale", type=float, default=1.0, show_default=True,
+              help="Multiplier for delivery retry waits.")
+@click.option("--deliver-plain-http", is_flag=True, help="Deliver https:// URLs over plain http.")
+def amiqus(host: str, port: int, tokens: tuple[str, ...], db: Path | None, control: bool, rate_limit: int,
+           rate_window: float, time_scale: float, deliver_plain_http: bool) -> None:
+    """The Amiqus ID webhooks API: v2 under /api/v2, v1 under /api."""
+    settings = AmiqusSettings(control=control, rate_limit=rate_limit, rate_window_seconds=rate_window,
+                              time_scale=time_scale, deliver_plain_http=deliver_plain_http)
+    emulator = AmiqusEmulator(settings, DocumentStore(db))
+    known = emulator.store.get("__tokens__") or {}
+    for index, token in enumerate(tokens):
+        if token not in known:
+            emulator.add_token(token, team=f"team-{index + 1}")
+    sock = bind(host, port)
+    serve(amiqus_app(emulator), sock, lambda url: click.echo(f"Amiqus emulator listening on {url} "
+                                                             f"(v2: {url}/api/v2, v1: {url}/api)"))

@@ -156,9 +156,8 @@ def parse_v2(body: Any, partial: bool) -> dict[str, Any]:
     if partial and not known:
         raise HTTPError(422, {"errors": ["At least one property is required"]})
     errors: dict[str, list[str]] = {}
-    if "url" in known or not partial:
-        if problems := _url_errors(known.get("url")):
-            errors["url"] = problems
+    if ("url" in known or not partial) and (problems := _url_errors(known.get("url"))):
+        errors["url"] = problems
     if "events" in known or not partial:
         errors.update(_events_errors(known.get("events")) if "events" in known else
                       {"events": ["The events field is required."]})
