@@ -28,3 +28,15 @@ def amigo_transport(state_dir: Path, organization: str, user_id: str, api_key_id
     if document is None or api_key_id not in document["api_keys"] or user_id not in document["users"]:
         emulator.provision(organization, user_id, api_key_id, api_key)
     return httpx.ASGITransport(app=create_app(emulator))
+
+
+def amiqus_transport(state_dir: Path, token: str) -> httpx.AsyncBaseTransport:
+    from webhookctl.emulator.amiqus import AmiqusEmulator, create_app
+    from webhookctl.emulator.common.store import DocumentStore
+
+    directory = state_dir / "emulator"
+    private_dir(directory)
+    emulator = AmiqusEmulator(store=DocumentStore(directory / "amiqus.sqlite"))
+    if token not in (emulator.store.get("__tokens__") or {}):
+        emulator.add_token(token)
+    return httpx.ASGITransport(app=create_app(emulator))

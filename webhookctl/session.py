@@ -9,14 +9,15 @@ from typing import TypeVar
 
 from webhookctl.config import models
 from webhookctl.config.desired import Config
-from webhookctl.embedded import EMULATOR_URL, amigo_transport
+from webhookctl.embedded import EMULATOR_URL, amigo_transport, amiqus_transport
 from webhookctl.engine.snapshot import Snapshot
-from webhookctl.errors import PlanError
 from webhookctl.providers.amigo import AmigoProvider
+from webhookctl.providers.amiqus import AmiqusProvider
 from webhookctl.providers.base import Provider
 from webhookctl.secrets.base import SecretsBackend
 from webhookctl.secrets.escrow import Escrow
 from webhookctl.secrets.file import FileBackend
+from webhookctl.vocabulary import AMIQUS_PRODUCTION_URLS
 
 T = TypeVar("T")
 
@@ -49,7 +50,13 @@ class Session:
                 api_key_id=auth.api_key_id, user_id=auth.user_id, scheme=auth.scheme, transport=transport,
                 display_url=config.base_url,
             )
-        raise PlanError(f"provider {name!r}: type {config.type!r} is not supported yet")
+        transport = None
+        base_url = config.base_url or AMIQUS_PRODUCTION_URLS[config.api_version]
+        if base_url == "emulator":
+            transport = amiqus_transport(self.state_dir, config.auth.token)
+            base_url = EMULATOR_URL + ("/api/v2" if config.api_version == "v2" else "/api")
+        return AmiqusProvider(name, base_url=base_url, token=config.auth.token, api_version=config.api_version,
+                              transport=transport, display_url=config.base_url or None)
 
     async def gather(self, names: Iterable[str], work: Callable[[str], Awaitable[T]]) -> dict[str, T]:
         """Run `work` for each provider, at most `parallelism` at once."""

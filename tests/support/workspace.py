@@ -26,11 +26,38 @@ class Org:
     api_key_id: str
     api_key: str
 
+    def provider(self, env_name: str, unmanaged: str) -> dict[str, Any]:
+        return {"type": "amigo", "base_url": self.url, "organization": self.org,
+                "auth": {"api_key": "${" + env_name + "}", "api_key_id": self.api_key_id, "user_id": self.user_id},
+                "unmanaged": unmanaged}
+
+    @property
+    def credential(self) -> str:
+        return self.api_key
+
+
+@dataclass
+class Team:
+    """An Amiqus team reached with one token, through API v1 or v2."""
+
+    url: str
+    token: str
+    api_version: str = "v2"
+
+    def provider(self, env_name: str, unmanaged: str) -> dict[str, Any]:
+        base = self.url + ("/api/v2" if self.api_version == "v2" else "/api")
+        return {"type": "amiqus", "base_url": base, "api_version": self.api_version,
+                "auth": {"token": "${" + env_name + "}"}, "unmanaged": unmanaged}
+
+    @property
+    def credential(self) -> str:
+        return self.token
+
 
 @dataclass
 class Workspace:
     root: Path
-    orgs: dict[str, Org]  # provider name -> account
+    orgs: dict[str, Org | Team]  # provider name -> account
     destinations: list[dict[str, Any]] = field(default_factory=list)
     unmanaged: str = "report"
     settings: dict[str, Any] = field(default_factory=dict)
@@ -42,13 +69,7 @@ class Workspace:
         return self.root / "webhookctl.yaml"
 
     def write(self) -> None:
-        providers = {
-            name: {"type": "amigo", "base_url": account.url, "organization": account.org,
-                   "auth": {"api_key": "${KEY_" + name.upper().replace("-", "_") + "}",
-                            "api_key_id": account.api_key_id, "user_id": account.user_id},
-                   "unmanaged": self.unmanaged}
-            for name, account in self.orgs.items()
-        }
+        providers = {name: account.provider(_env_name(name), self.unmanaged) for name, account in self.orgs.items()}
         document: dict[str, Any] = {"version": 1, "providers": providers, "destinations": self.destinations,
                                     "secrets": {"backend": "file", "directory": str(self.root / "secrets")},
                                     "settings": {"state_dir": str(self.root / "state"), **self.settings}}
@@ -57,11 +78,15 @@ class Workspace:
         self.config_path.write_text(yaml.safe_dump(document, sort_keys=False))
 
     def env(self) -> dict[str, str]:
-        return {"KEY_" + name.upper().replace("-", "_"): account.api_key for name, account in self.orgs.items()}
+        return {_env_name(name): account.credential for name, account in self.orgs.items()}
 
     def add(self, name: str, url: str, provider: str | None = None, **fields: Any) -> None:
-        self.destinations.append({"name": name, "provider": provider or next(iter(self.orgs)), "url": url,
-                                  "accepted_types": fields.pop("accepted_types", [TYPE]), **fields})
+        provider = provider or next(iter(self.orgs))
+        if isinstance(self.orgs[provider], Team):
+            fields.setdefault("events", ["*"])
+        else:
+            fields.setdefault("accepted_types", [TYPE])
+        self.destinations.append({"name": name, "provider": provider, "url": url, **fields})
 
     def remove(self, name: str) -> None:
         self.destinations = [d for d in self.destinations if d["name"] != name]
@@ -99,3 +124,7 @@ class Workspace:
                     and "emulator" not in path.parts and "escrow" not in path.parts:
                 texts.append(path.read_text(errors="replace"))
         return "\n".join(texts)
+
+
+def _env_name(provider: str) -> str:
+    return "KEY_" + provider.upper().replace("-", "_")

@@ -222,9 +222,11 @@ def _plan_existing(
             reason += f"; it was bound to {id_record.name!r}"
         account.changes.append(Change(action="adopt", diff=diff, reason=reason, carry_from=carry, **base))
     elif diff:
-        account.changes.append(Change(
-            action="update", diff=diff,
-            reason="differs from the configuration: " + ", ".join(c.field for c in diff), **base))
+        reason = "differs from the configuration: " + ", ".join(c.field for c in diff)
+        if any(c.field == "enabled" and c.before is False and c.after is True for c in diff):
+            reason = ("the vendor disabled this subscription (after repeated delivery failures, or by hand); "
+                      "re-enabling it. " + reason)
+        account.changes.append(Change(action="update", diff=diff, reason=reason, **base))
     secret_record = id_record if carry else (record if how == "bound" else None)
     _plan_secret(account, wanted, live, secret_record, base)
 
@@ -263,14 +265,25 @@ def _plan_secret(
             reason = "the backend lacks the secret" if stored is None else "the backend's secret differs from the live one"
             account.changes.append(Change(action="repair-secret", via="write-live", reason=reason,
                                           secret=SecretPlan(key=key, note="copied from the vendor on apply"), **base))
+        issued = record.current.issued_at if record and record.current else None
+        age = now - issued if issued else None
+        due = None
         if wanted.name in options.rotate:
-            if not options.rotate_by_replace:
-                raise PlanError(
-                    f"{wanted.provider}/{wanted.name}: {caps.vendor} has no rotate API; "
-                    "use --rotate-by-replace to rotate by replacing the destination")
+            due = "rotation requested"
+        elif wanted.rotation_max_age and age is not None and age > wanted.rotation_max_age:
+            due = f"secret is {format_duration(age)} old; rotation max_age is {format_duration(wanted.rotation_max_age)}"
+        if due is None:
+            return
+        if options.rotate_by_replace:
             _replace(account, wanted, Change(action="replace", via="rotate-by-replace",
-                                             reason="rotation requested; this vendor rotates only by replacement",
+                                             reason=f"{due}; {caps.vendor} rotates only by replacement",
                                              secret=SecretPlan(key=key, note="issued on apply"), **base))
+        elif wanted.name in options.rotate:
+            raise PlanError(f"{wanted.provider}/{wanted.name}: {caps.vendor} has no rotate API; "
+                            "use --rotate-by-replace to rotate by replacing the destination")
+        else:
+            account.warnings.append(f"{wanted.provider}/{wanted.name}: {due}, but {caps.vendor} has no rotate "
+                                    "API; run with --rotate-by-replace to rotate by replacing the destination")
         return
 
     repair = None
