@@ -24,6 +24,11 @@ def test_checked_in_schema_is_current() -> None:
     assert checked_in == schema_text(), "run: webhookctl schema > schemas/webhookctl.schema.json"
 
 
+def test_checked_in_plan_schema_is_current() -> None:
+    checked_in = (ROOT / "schemas" / "plan.schema.json").read_text()
+    assert checked_in == schema_text(plan=True), "run: webhookctl schema --plan > schemas/plan.schema.json"
+
+
 def test_schema_command_prints_the_schema() -> None:
     result = CliRunner().invoke(cli, ["schema"])
     assert result.exit_code == 0

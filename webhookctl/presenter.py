@@ -12,8 +12,10 @@ import click
 
 from webhookctl.config.problems import Problem
 from webhookctl.engine.apply import ApplyReport, Outcome
+from webhookctl.engine.drift import DriftReport
 from webhookctl.engine.plan import Plan
 from webhookctl.render import render
+from webhookctl.render.drift import render_drift
 
 
 def _github_escape(text: str, property_value: bool = False) -> str:
@@ -63,6 +65,11 @@ class Presenter:
         self.out.write(text)
         self.out.flush()
         self.step_summary(render(plan, "markdown"))
+
+    def drift(self, report: DriftReport, fmt: str) -> None:
+        self.out.write(render_drift(report, fmt))
+        self.out.flush()
+        self.step_summary(render_drift(report, "markdown"))
 
     def outcome(self, outcome: Outcome) -> None:
         marks = {"done": ("✓", "green"), "failed": ("✗", "red"), "skipped": ("-", "yellow")}

@@ -6,7 +6,11 @@ import click
 
 from webhookctl import __version__
 from webhookctl.cli.apply import apply, rotate
+from webhookctl.cli.deliveries import deliveries
+from webhookctl.cli.drift import drift
+from webhookctl.cli.dump import dump
 from webhookctl.cli.emulate import emulate
+from webhookctl.cli.import_ import import_
 from webhookctl.cli.plan import plan
 from webhookctl.cli.recover import recover
 from webhookctl.cli.schema import schema
@@ -19,7 +23,7 @@ def cli() -> None:
     """Webhook destinations as code: validate, plan, apply, rotate."""
 
 
-for command in (validate, plan, apply, rotate, recover, schema, emulate):
+for command in (validate, plan, apply, rotate, drift, deliveries, import_, dump, recover, schema, emulate):
     cli.add_command(command)
 
 

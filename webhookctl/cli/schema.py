@@ -8,9 +8,11 @@ from typing import Any
 import click
 
 from webhookctl.config.models import ConfigFile
+from webhookctl.engine.plan import Plan
 from webhookctl.presenter import Presenter
 
 SCHEMA_ID = "https://webhookctl.dev/schemas/webhookctl.schema.json"
+PLAN_SCHEMA_ID = "https://webhookctl.dev/schemas/plan.schema.json"
 
 
 def config_schema() -> dict[str, Any]:
@@ -18,11 +20,17 @@ def config_schema() -> dict[str, Any]:
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
 
 
-def schema_text() -> str:
-    return json.dumps(config_schema(), indent=2, sort_keys=True) + "\n"
+def plan_schema() -> dict[str, Any]:
+    schema = Plan.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": PLAN_SCHEMA_ID, **schema}
+
+
+def schema_text(plan: bool = False) -> str:
+    return json.dumps(plan_schema() if plan else config_schema(), indent=2, sort_keys=True) + "\n"
 
 
 @click.command("schema")
-def schema() -> None:
-    """Print the JSON Schema of webhookctl configuration files."""
-    Presenter().out.write(schema_text())
+@click.option("--plan", "plan", is_flag=True, help="The schema of saved plans (plan --out, --format json) instead.")
+def schema(plan: bool) -> None:
+    """Print the JSON Schema of webhookctl configuration files (schemas/webhookctl.schema.json)."""
+    Presenter().out.write(schema_text(plan))

@@ -63,10 +63,18 @@ def _now() -> datetime:
 
 
 class Applier:
-    def __init__(self, session: Session, plan: Plan, progress: Callable[[Outcome], None] | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        plan: Plan,
+        progress: Callable[[Outcome], None] | None = None,
+        tolerate: frozenset[str] = frozenset(),
+    ) -> None:
         self.session = session
         self.plan = plan
         self.progress = progress or (lambda outcome: None)
+        # Actions that may legitimately remain afterwards (import leaves unknown secrets to repair).
+        self.tolerate = tolerate | {"rotate"}
 
     async def run(self) -> ApplyReport:
         report = ApplyReport()
@@ -215,7 +223,7 @@ class Applier:
         errors = [
             f"{name}: after apply, {c.action} {c.name or c.url} is still needed ({c.reason})"
             for c in again.changes
-            if c.action != "rotate" and (c.name in names or c.destination_id in names)
+            if c.action not in self.tolerate and (c.name in names or c.destination_id in names)
         ]
         return errors, notes
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -72,6 +72,9 @@ class AmigoProvider:
 
     def vendor_now(self) -> datetime:
         return self.api.vendor_now()
+
+    def on_rate_wait(self, listener: Callable[[str, float], None]) -> None:
+        self.api.pacer.on_wait = listener
 
     # -- auth -------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ one-view risk: a lost create answer is recovered by listing.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,6 +59,9 @@ class AmiqusProvider:
 
     def vendor_now(self) -> datetime:
         return self.api.vendor_now()
+
+    def on_rate_wait(self, listener: Callable[[str, float], None]) -> None:
+        self.api.pacer.on_wait = listener
 
     async def _call(self, endpoint: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         return await self.api.request(endpoint, method, self.api_path(path), headers=self._auth, **kwargs)

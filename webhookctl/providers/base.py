@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -27,6 +27,10 @@ class Provider(Protocol):
 
     def vendor_now(self) -> datetime:
         """The vendor's clock, as its last answer showed it."""
+        ...
+
+    def on_rate_wait(self, listener: Callable[[str, float], None]) -> None:
+        """Call `listener(endpoint, seconds)` before waiting for a rate-limit window."""
         ...
 
     async def list(self) -> list[LiveDestination]: ...
