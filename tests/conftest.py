@@ -77,3 +77,19 @@ def amiqus_server() -> Iterator[AmiqusServer]:
     with serve_app(amiqus_app(emulator)) as url:
         server.url = url
         yield server
+
+
+@pytest.fixture(scope="session")
+def bao() -> Iterator[object]:
+    from tests.support.backends import openbao
+
+    with openbao() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[object]:
+    from tests.support.backends import moto
+
+    with moto() as server:
+        yield server

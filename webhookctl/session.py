@@ -16,7 +16,7 @@ from webhookctl.providers.amiqus import AmiqusProvider
 from webhookctl.providers.base import Provider
 from webhookctl.secrets.base import SecretsBackend
 from webhookctl.secrets.escrow import Escrow
-from webhookctl.secrets.file import FileBackend
+from webhookctl.secrets.factory import open_backend
 from webhookctl.vocabulary import AMIQUS_PRODUCTION_URLS
 
 T = TypeVar("T")
@@ -27,7 +27,7 @@ class Session:
         self.config = config
         self.state_dir = Path(config.settings.state_dir)
         self.parallelism = parallelism or config.settings.parallelism
-        self.backend: SecretsBackend = FileBackend(config.secrets.directory, config.secrets.key_template)
+        self.backend: SecretsBackend = open_backend(config.secrets)
         self.escrow = Escrow(self.state_dir / "escrow")
         self._providers: dict[str, Provider] = {}
 

@@ -14,6 +14,7 @@ from webhookctl.cli.import_ import import_
 from webhookctl.cli.plan import plan
 from webhookctl.cli.recover import recover
 from webhookctl.cli.schema import schema
+from webhookctl.cli.unlock import force_unlock
 from webhookctl.cli.validate import validate
 
 
@@ -23,7 +24,7 @@ def cli() -> None:
     """Webhook destinations as code: validate, plan, apply, rotate."""
 
 
-for command in (validate, plan, apply, rotate, drift, deliveries, import_, dump, recover, schema, emulate):
+for command in (validate, plan, apply, rotate, drift, deliveries, import_, dump, recover, force_unlock, schema, emulate):
     cli.add_command(command)
 
 

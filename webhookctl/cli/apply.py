@@ -11,7 +11,7 @@ from webhookctl.cli.options import config_option
 from webhookctl.cli.plan import make_plan, plan_options
 from webhookctl.cli.runtime import fail, load, run
 from webhookctl.engine.apply import Applier, ApplyReport
-from webhookctl.engine.lock import account_locks
+from webhookctl.engine.lock import account_locks, remote_locks
 from webhookctl.engine.plan import Plan
 from webhookctl.engine.planner import PlanOptions
 from webhookctl.engine.recover import recover
@@ -52,7 +52,8 @@ def execute(presenter: Presenter, config_paths: tuple[str, ...], plan_file: Path
                                 f"{item.error}")
             presenter.echo(f"Recovered the secret of {item.provider}/{item.name} from escrow.")
         scopes = [session.provider(name).scope for name in config.providers]
-        with account_locks(session.state_dir, scopes):
+        remote = getattr(config.secrets, "lock", False)
+        with account_locks(session.state_dir, scopes), remote_locks(session.backend, remote, scopes):
             if plan_file is not None:
                 try:
                     plan = Plan.from_json(plan_file.read_text(encoding="utf-8"))

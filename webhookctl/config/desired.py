@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from webhookctl.config.models import AmigoProvider, AmiqusProvider, Defaults, FileSecrets, Settings
+from webhookctl.config.models import AmigoProvider, AmiqusProvider, Defaults, Settings
+from webhookctl.config.models import Secrets as SecretsConfig
 from webhookctl.config.problems import Location
 
 ProviderConfig = AmigoProvider | AmiqusProvider
@@ -27,7 +28,7 @@ class DesiredDestination:
 @dataclass(frozen=True)
 class Config:
     providers: dict[str, ProviderConfig]
-    secrets: FileSecrets
+    secrets: SecretsConfig
     defaults: Defaults
     settings: Settings
     destinations: list[DesiredDestination]

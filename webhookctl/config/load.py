@@ -153,10 +153,12 @@ def _describe(kind: str, key: str) -> str:
 
 
 def _strip_tag(loc: Sequence[str | int]) -> Path_:
-    """Drop the discriminator pydantic puts in union locations (providers.x.amigo.auth)."""
+    """Drop the discriminator pydantic puts in union locations (providers.x.amigo.auth, secrets.vault.mount)."""
     path = tuple(loc)
     if len(path) > 2 and path[0] == "providers" and path[2] in ("amigo", "amiqus"):
         path = path[:2] + path[3:]
+    if len(path) > 1 and path[0] == "secrets" and path[1] in _SECRETS_MODELS:
+        path = path[:1] + path[2:]
     return path
 
 
@@ -186,7 +188,8 @@ def _model_at(document: Any, path: Path_) -> type[BaseModel] | None:
             index += 2
             continue
         nested: Any = {
-            (models.ConfigFile, "secrets"): models.FileSecrets,
+            (models.ConfigFile, "secrets"): _SECRETS_MODELS.get(str((value or {}).get("backend", "file"))
+                                                                if isinstance(value, dict) else "file"),
             (models.ConfigFile, "defaults"): models.Defaults,
             (models.ConfigFile, "settings"): models.Settings,
             (models.Defaults, "rotation"): models.Rotation,
@@ -231,6 +234,10 @@ def _validate(
 
 
 _PROVIDER: Any = TypeAdapter(models.Provider)
+_SECRETS_MODELS: dict[str, Any] = {
+    "file": models.FileSecrets, "vault": models.VaultSecrets, "aws-secretsmanager": models.AwsSecrets,
+    "sops": models.SopsSecrets, "exec": models.ExecSecrets,
+}
 
 
 def _checked(
@@ -257,5 +264,9 @@ def _problem(loc: Path_, kind: str, message: str, document: Any, source: SourceM
     if kind == "missing":
         return Problem(source.value(path[:-1]), f"missing required key {str(path[-1])!r}", path)
     if kind in ("union_tag_invalid", "union_tag_not_found"):
+        if path[:1] == ("secrets",):
+            names = ", ".join(repr(n) for n in _SECRETS_MODELS)
+            return Problem(source.value((*path, "backend")), f"secrets 'backend' must be one of {names}",
+                           (*path, "backend"))
         return Problem(source.value((*path, "type")), "provider 'type' must be one of 'amigo', 'amiqus'", (*path, "type"))
     return Problem(source.value(path), message.removeprefix("Value error, "), path)

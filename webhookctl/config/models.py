@@ -86,10 +86,68 @@ class AmiqusProvider(Strict):
 Provider = Annotated[AmigoProvider | AmiqusProvider, Field(discriminator="type")]
 
 
+OnDelete = Literal["keep", "delete"]
+KEY_TEMPLATE = "webhooks/{provider}/{name}"
+
+
 class FileSecrets(Strict):
+    """One JSON record per destination under a directory (0600 files, 0700 directories)."""
+
     backend: Literal["file"] = "file"
     directory: str = Field(default=".webhookctl/secrets", description="Relative to the working directory.")
-    key_template: str = Field(default="webhooks/{provider}/{name}", description="Fields: {provider}, {name}.")
+    key_template: str = Field(default=KEY_TEMPLATE, description="Fields: {provider}, {name}.")
+    on_delete: OnDelete = Field(default="keep", description="What happens to the record when its destination is deleted.")
+
+
+class VaultSecrets(Strict):
+    """HashiCorp Vault or OpenBao, KV version 2. Address and token come from VAULT_ADDR and VAULT_TOKEN
+    (or VAULT_ROLE_ID and VAULT_SECRET_ID for AppRole) unless given here."""
+
+    backend: Literal["vault"]
+    address: str | None = Field(default=None, description="Default: $VAULT_ADDR.")
+    namespace: str | None = Field(default=None, description="Default: $VAULT_NAMESPACE.")
+    mount: str = Field(default="secret", description="The KV v2 mount.")
+    key_template: str = Field(default=KEY_TEMPLATE, description="Path under the mount; fields {provider}, {name}.")
+    timeout: float = Field(default=10.0, gt=0, description="Seconds before a request to Vault counts as failed.")
+    on_delete: OnDelete = "keep"
+    lock: bool = Field(default=True, description="Hold a lock in Vault while applying (runs on other machines).")
+
+
+class AwsSecrets(Strict):
+    """AWS Secrets Manager through the standard credential chain, region and AWS_ENDPOINT_URL."""
+
+    backend: Literal["aws-secretsmanager"]
+    region: str | None = Field(default=None, description="Default: the SDK's ($AWS_REGION, profile).")
+    key_template: str = Field(default=KEY_TEMPLATE, description="The secret's name; fields {provider}, {name}.")
+    kms_key_id: str | None = None
+    recovery_window_days: int = Field(default=7, ge=7, le=30, description="When on_delete is delete.")
+    on_delete: OnDelete = "keep"
+
+
+class SopsSecrets(Strict):
+    """An age-encrypted YAML file for Git, written through the sops binary."""
+
+    backend: Literal["sops"]
+    file: str = Field(default="secrets/webhooks.sops.yaml", description="May contain {provider}: one file each.")
+    age_recipients: list[str] = Field(min_length=1, description="age public keys (age1...) that can decrypt.")
+    sops_binary: str = Field(default="sops")
+    key_template: str = Field(default=KEY_TEMPLATE, description="The record's key inside the file.")
+    on_delete: OnDelete = "keep"
+
+
+class ExecSecrets(Strict):
+    """Any other store: a command that receives one JSON request on stdin (see docs/exec-backend.md)."""
+
+    backend: Literal["exec"]
+    command: list[str] = Field(min_length=1, description="Program and arguments; the operation is appended.")
+    key_template: str = Field(default=KEY_TEMPLATE)
+    timeout: float = Field(default=30.0, gt=0)
+    on_delete: OnDelete = "keep"
+
+
+Secrets = Annotated[
+    FileSecrets | VaultSecrets | AwsSecrets | SopsSecrets | ExecSecrets, Field(discriminator="backend")
+]
 
 
 class Settings(Strict):
@@ -129,7 +187,7 @@ class ConfigFile(Strict):
 
     version: Literal[1] | None = None
     providers: dict[str, Provider] = Field(default_factory=dict)
-    secrets: FileSecrets | None = None
+    secrets: Secrets | None = None
     defaults: Defaults | None = None
     settings: Settings | None = None
     destinations: list[Destination] = Field(default_factory=list)

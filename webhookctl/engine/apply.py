@@ -123,6 +123,9 @@ class Applier:
         elif action == "delete":
             assert change.destination_id
             await provider.delete(change.destination_id)
+            if change.name and self.session.config.secrets.on_delete == "delete":
+                await asyncio.to_thread(self.session.backend.delete, change.provider, change.name)
+                return "its secret was deleted from the backend (on_delete: delete)"
         elif action == "replace" or (action == "repair-secret" and change.via == "replace"):
             await self._replace(provider, change)
         elif action == "adopt":

@@ -37,13 +37,22 @@ def record_for(entry: EscrowEntry, existing: SecretRecord | None, vendor: str, s
 def finish(entry: EscrowEntry, backend: SecretsBackend, escrow: Escrow, vendor: str, scope: str,
            now: datetime) -> None:
     existing = backend.read(entry.provider, entry.name)
-    already = existing is not None and existing.current is not None \
-        and existing.current.fingerprint == entry.secret.fingerprint
+    meta = backend.read_metadata(entry.provider, entry.name)
+    # Both the record and its metadata (a separate write in some backends) must show the secret.
+    already = all(r is not None and r.current is not None and r.current.fingerprint == entry.secret.fingerprint
+                  for r in (existing, meta))
     if not already:
-        record = replace(record_for(entry, existing, vendor, scope), updated_at=now)
+        if existing is not None and existing.current is not None \
+                and existing.current.fingerprint == entry.secret.fingerprint:
+            record = existing  # the record landed and its metadata did not: write both again
+        else:
+            record = record_for(entry, existing, vendor, scope)
+        record = replace(record, updated_at=now)
         backend.write(record)
         stored = backend.read(entry.provider, entry.name)
-        if stored is None or stored.current is None or stored.current.fingerprint != entry.secret.fingerprint:
+        meta = backend.read_metadata(entry.provider, entry.name)
+        if any(r is None or r.current is None or r.current.fingerprint != entry.secret.fingerprint
+               for r in (stored, meta)):
             raise SecretsError(
                 f"{backend.key_for(entry.provider, entry.name)}: the backend did not return the secret just "
                 "written; it stays in escrow"

@@ -5,10 +5,12 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import socket
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from webhookctl.errors import LockHeldError
 from webhookctl.secrets.file import private_dir
@@ -36,3 +38,28 @@ def account_locks(state_dir: Path, scopes: list[str]) -> Iterator[None]:
             handle.write(f"pid {os.getpid()} since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}")
             handle.flush()
         yield
+
+
+@runtime_checkable
+class RemoteLocking(Protocol):
+    def acquire_lock(self, scope: str, owner: str, ttl: float = 3600.0) -> None: ...
+
+    def release_lock(self, scope: str) -> None: ...
+
+
+@contextmanager
+def remote_locks(backend: object, enabled: bool, scopes: list[str]) -> Iterator[None]:
+    """Where the backend can hold a lock (Vault), hold one per account for runs on other machines."""
+    if not enabled or not isinstance(backend, RemoteLocking):
+        yield
+        return
+    owner = f"{socket.gethostname()} pid {os.getpid()}"
+    taken: list[str] = []
+    try:
+        for scope in sorted(set(scopes)):
+            backend.acquire_lock(scope, owner)
+            taken.append(scope)
+        yield
+    finally:
+        for scope in taken:
+            backend.release_lock(scope)

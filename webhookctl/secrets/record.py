@@ -137,3 +137,26 @@ class SecretRecord:
             updated_at=_time(data.get("updated_at")),
             managed_by=str(data.get("managed_by", "")),
         )
+
+
+FLAT_FIELDS = ("managed_by", "provider", "name", "vendor", "scope", "destination_id", "url",
+               "last_rotated_at", "updated_at")
+
+
+def to_flat(record: SecretRecord) -> dict[str, str]:
+    """The metadata as a flat map of strings (Vault custom_metadata, AWS tags). Never a secret."""
+    data = record.to_dict(with_secrets=False)
+    flat = {key: str(data[key]) for key in FLAT_FIELDS if data.get(key) is not None}
+    for version in ("current", "previous"):
+        for key, value in (data.get(version) or {}).items():
+            flat[f"{version}_{key}"] = str(value)
+    return flat
+
+
+def from_flat(flat: dict[str, str]) -> SecretRecord:
+    data: dict[str, Any] = {key: flat.get(key) for key in FLAT_FIELDS}
+    for version in ("current", "previous"):
+        prefix = version + "_"
+        fields = {key[len(prefix):]: value for key, value in flat.items() if key.startswith(prefix)}
+        data[version] = fields or None
+    return SecretRecord.from_dict(data)

@@ -1,0 +1,242 @@
+"""One contract, every backend, each against the real thing (OpenBao, moto's server, sops, a helper)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.backends import EXEC_HELPER, Bao, Moto, age_identity, binary
+from webhookctl.config import models
+from webhookctl.errors import ForeignEntryError, SecretsError
+from webhookctl.model import Secret
+from webhookctl.secrets.base import SecretsBackend
+from webhookctl.secrets.factory import open_backend
+from webhookctl.secrets.record import SecretRecord, SecretVersion
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class Subject:
+    backend: SecretsBackend
+    # Writes an entry at `key` the way another tool would (no webhookctl metadata), owned by `owner`.
+    write_foreign: Callable[[str, str], None]
+
+
+def record(name: str = "orders", provider: str = "prod", secret: str = "s3cr3t-current", **changes: Any) -> SecretRecord:
+    base = SecretRecord(
+        provider=provider, name=name, vendor="amigo", scope="amigo:https://api.amigo.ai/acme",
+        destination_id="65f0c0ffee0000000000abcd", url="https://orders.example.com/hook?x=1&y=2",
+        current=SecretVersion.of(Secret(secret), generated_at=NOW, issued_at=NOW), updated_at=NOW,
+    )
+    return replace(base, **changes)
+
+
+def _file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Subject:
+    backend = open_backend(models.FileSecrets(directory=str(tmp_path / "secrets")))
+
+    def foreign(key: str, owner: str) -> None:
+        path = tmp_path / "secrets" / f"{key}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"owner": owner, "password": "not ours"}))
+
+    return Subject(backend, foreign)
+
+
+def _vault(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bao: Bao) -> Subject:
+    for key, value in bao.env().items():
+        monkeypatch.setenv(key, value)
+    prefix = f"t{tmp_path.name[-12:].replace('_', '')}"
+    backend = open_backend(models.VaultSecrets(backend="vault", key_template=prefix + "/{provider}/{name}"))
+
+    def foreign(key: str, owner: str) -> None:
+        import hvac
+
+        client = hvac.Client(url=bao.address, token=bao.token)
+        client.secrets.kv.v2.create_or_update_secret(path=key, secret={"password": "not ours"}, mount_point="secret")
+        client.secrets.kv.v2.update_metadata(path=key, custom_metadata={"owner": owner}, mount_point="secret")
+
+    return Subject(backend, foreign)
+
+
+def _aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moto_server: Moto) -> Subject:
+    for key, value in moto_server.env().items():
+        monkeypatch.setenv(key, value)
+    prefix = f"t-{tmp_path.name[-12:]}"
+    backend = open_backend(models.AwsSecrets(backend="aws-secretsmanager", key_template=prefix + "/{provider}/{name}"))
+
+    def foreign(key: str, owner: str) -> None:
+        import boto3
+
+        boto3.client("secretsmanager").create_secret(Name=key, SecretString="not ours",
+                                                     Tags=[{"Key": "owner", "Value": owner}])
+
+    return Subject(backend, foreign)
+
+
+def _sops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Subject:
+    age = age_identity(tmp_path)
+    for key, value in age.env().items():
+        monkeypatch.setenv(key, value)
+    config = models.SopsSecrets(backend="sops", file=str(tmp_path / "repo" / "{provider}.sops.yaml"),
+                                age_recipients=[age.recipient], sops_binary=binary("sops"))
+    backend = open_backend(config)
+
+    def foreign(key: str, owner: str) -> None:
+        from webhookctl.secrets.sops import SopsBackend
+
+        assert isinstance(backend, SopsBackend)
+        records = backend._decrypted("prod")
+        records[key] = {"owner": owner, "password": "not ours"}
+        backend._encrypt_into("prod", records)
+
+    return Subject(backend, foreign)
+
+
+def _exec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Subject:
+    monkeypatch.setenv("JSON_STORE_DIR", str(tmp_path / "store"))
+    backend = open_backend(models.ExecSecrets(backend="exec", command=[sys.executable, str(EXEC_HELPER)]))
+
+    def foreign(key: str, owner: str) -> None:
+        subprocess.run([sys.executable, str(EXEC_HELPER), "store"], check=True,
+                       input=json.dumps({"key": key, "record": {"owner": owner}}).encode())
+
+    return Subject(backend, foreign)
+
+
+@pytest.fixture(params=["file", "vault", "aws-secretsmanager", "sops", "exec"])
+def subject(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Subject]:
+    kind = request.param
+    if kind == "vault":
+        yield _vault(tmp_path, monkeypatch, request.getfixturevalue("bao"))
+    elif kind == "aws-secretsmanager":
+        yield _aws(tmp_path, monkeypatch, request.getfixturevalue("moto_server"))
+    else:
+        yield {"file": _file, "sops": _sops, "exec": _exec}[kind](tmp_path, monkeypatch)
+
+
+def test_round_trip_and_metadata_without_secrets(subject: Subject) -> None:
+    backend = subject.backend
+    assert backend.read("prod", "orders") is None and backend.read_metadata("prod", "orders") is None
+    written = record()
+    backend.write(written)
+    assert backend.read("prod", "orders") == written
+    meta = backend.read_metadata("prod", "orders")
+    assert meta == written.metadata()
+    assert meta is not None and meta.current is not None and meta.current.secret is None
+    assert meta.current.fingerprint == Secret("s3cr3t-current").fingerprint
+    assert "s3cr3t-current" not in repr(meta.to_dict(with_secrets=False))
+
+
+def test_list_by_provider(subject: Subject) -> None:
+    backend = subject.backend
+    for name, provider in (("a", "prod"), ("b", "prod"), ("c", "staging")):
+        backend.write(record(name, provider))
+    assert sorted(r.name for r in backend.list_metadata("prod")) == ["a", "b"]
+    assert [r.name for r in backend.list_metadata("staging")] == ["c"]
+    assert all(r.current is not None and r.current.secret is None for r in backend.list_metadata("prod"))
+
+
+def test_rotation_keeps_the_previous_secret(subject: Subject) -> None:
+    backend = subject.backend
+    first = record()
+    backend.write(first)
+    assert first.current is not None
+    rotated = record(secret="s3cr3t-new", previous=replace(first.current, valid_until=NOW + timedelta(minutes=30)),
+                     last_rotated_at=NOW)
+    backend.write(rotated)
+    stored = backend.read("prod", "orders")
+    assert stored == rotated
+    assert stored is not None and stored.previous is not None and stored.previous.secret == Secret("s3cr3t-current")
+    meta = backend.read_metadata("prod", "orders")
+    assert meta is not None and meta.previous is not None and meta.previous.valid_until == NOW + timedelta(minutes=30)
+
+
+def test_writes_are_idempotent(subject: Subject) -> None:
+    backend = subject.backend
+    backend.write(record())
+    backend.write(record())
+    assert backend.read("prod", "orders") == record()
+
+
+def test_foreign_entries_are_never_overwritten_or_deleted(subject: Subject) -> None:
+    backend = subject.backend
+    key = backend.key_for("prod", "orders")
+    subject.write_foreign(key, "team-payments")
+    with pytest.raises(ForeignEntryError, match="team-payments"):
+        backend.write(record())
+    with pytest.raises(ForeignEntryError, match="not written by webhookctl"):
+        backend.delete("prod", "orders")
+    assert backend.read_metadata("prod", "orders") is None
+    assert backend.list_metadata("prod") == []
+
+
+def test_delete(subject: Subject) -> None:
+    backend = subject.backend
+    backend.write(record())
+    backend.delete("prod", "orders")
+    assert backend.read("prod", "orders") is None and backend.read_metadata("prod", "orders") is None
+    backend.delete("prod", "orders")  # deleting what is gone is fine
+
+
+def test_vault_refuses_to_overwrite_a_concurrent_writer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        bao: Bao) -> None:
+    subject = _vault(tmp_path, monkeypatch, bao)
+    backend = subject.backend
+    backend.write(record())
+    from webhookctl.secrets.vault import VaultBackend
+
+    assert isinstance(backend, VaultBackend)
+    seen = backend._metadata(backend.key_for("prod", "orders"))
+    backend.write(record(secret="written-by-another-run"))  # the other writer lands first
+    # This run read the version before the other writer; its write must fail, not overwrite (cas).
+    monkeypatch.setattr(backend, "_owned", lambda path: seen)
+    with pytest.raises(SecretsError, match="another writer"):
+        backend.write(record(secret="stale-run"))
+    stored = backend.read("prod", "orders")
+    assert stored is not None and stored.current is not None
+    assert stored.current.secret == Secret("written-by-another-run")
+
+
+def test_vault_metadata_needs_no_permission_to_read_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            bao: Bao) -> None:
+    import hvac
+
+    subject = _vault(tmp_path, monkeypatch, bao)
+    subject.backend.write(record())
+    root = hvac.Client(url=bao.address, token=bao.token)
+    root.sys.create_or_update_policy(name="plan-job", policy='path "secret/metadata/*" { capabilities = ["read", "list"] }')
+    token = root.auth.token.create(policies=["plan-job"])["auth"]["client_token"]
+    monkeypatch.setenv("VAULT_TOKEN", token)
+    key_template = subject.backend.key_for("{provider}", "{name}")
+    plan_job = open_backend(models.VaultSecrets(backend="vault", key_template=key_template))
+    assert plan_job.read_metadata("prod", "orders") == record().metadata()
+    assert [r.name for r in plan_job.list_metadata("prod")] == ["orders"]
+    with pytest.raises(SecretsError, match="permission denied"):
+        plan_job.read("prod", "orders")
+
+
+def test_vault_lock_for_runs_on_other_machines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bao: Bao) -> None:
+    from webhookctl.errors import LockHeldError
+    from webhookctl.secrets.vault import VaultBackend
+
+    backend = _vault(tmp_path, monkeypatch, bao).backend
+    assert isinstance(backend, VaultBackend)
+    scope = f"amigo:https://api.amigo.ai/{tmp_path.name}"
+    backend.acquire_lock(scope, "ci-runner-1")
+    with pytest.raises(LockHeldError, match="ci-runner-1"):
+        backend.acquire_lock(scope, "ci-runner-2")
+    backend.release_lock(scope)
+    backend.acquire_lock(scope, "ci-runner-2", ttl=0.01)
+    time.sleep(0.05)
+    backend.acquire_lock(scope, "ci-runner-3")  # an expired lock is taken over
+    backend.release_lock(scope)

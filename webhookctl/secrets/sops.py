@@ -1,0 +1,143 @@
+"""An age-encrypted YAML file for Git, written through the `sops` binary.
+
+Only values under keys named `secret` are encrypted (`--encrypted-regex
+^secret$`), so the metadata a plan needs is readable without any key, while
+sops' MAC still covers the whole file. A write decrypts a copy, changes it,
+encrypts it again and atomically replaces the file, under a lock: the file is
+never edited in place. `sops decrypt FILE` reads it.
+
+    records:
+      webhooks/prod/orders: {managed_by: webhookctl, ..., current: {secret: ENC[...], fingerprint: ...}}
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from webhookctl.config.models import SopsSecrets
+from webhookctl.errors import ForeignEntryError, SecretsError
+from webhookctl.secrets.file import atomic_write, private_dir
+from webhookctl.secrets.record import MANAGED_BY, SecretRecord
+
+
+class SopsBackend:
+    kind = "sops"
+
+    def __init__(self, config: SopsSecrets, environ: Mapping[str, str]) -> None:
+        self.config = config
+        # sops checks GitHub for a newer version unless told not to; webhookctl never lets it.
+        self._environ = {**environ, "SOPS_DISABLE_VERSION_CHECK": "1"}
+
+    def key_for(self, provider: str, name: str) -> str:
+        return self.config.key_template.format(provider=provider, name=name)
+
+    def path(self, provider: str) -> Path:
+        return Path(self.config.file.format(provider=provider))
+
+    def _sops(self, *args: str) -> bytes:
+        try:
+            done = subprocess.run([self.config.sops_binary, *args], capture_output=True, env=self._environ,
+                                  timeout=60, check=False)
+        except FileNotFoundError:
+            raise SecretsError(f"sops: {self.config.sops_binary!r} not found; install sops") from None
+        except subprocess.TimeoutExpired:
+            raise SecretsError("sops: timed out") from None
+        if done.returncode != 0:
+            message = done.stderr.decode(errors="replace").strip().splitlines()
+            raise SecretsError(f"sops {args[0]} failed: {(message or ['exit ' + str(done.returncode)])[-1][:300]}")
+        return done.stdout
+
+    def _plain(self, provider: str) -> dict[str, Any]:
+        """The file as written, secrets still encrypted: enough for metadata."""
+        path = self.path(provider)
+        if not path.exists():
+            return {}
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return data.get("records") or {}
+
+    def _decrypted(self, provider: str) -> dict[str, Any]:
+        path = self.path(provider)
+        if not path.exists():
+            return {}
+        data = json.loads(self._sops("decrypt", "--input-type", "yaml", "--output-type", "json", str(path)))
+        return data.get("records") or {}
+
+    @staticmethod
+    def _metadata(data: dict[str, Any]) -> SecretRecord:
+        record = SecretRecord.from_dict({**data, "current": _strip(data.get("current")),
+                                         "previous": _strip(data.get("previous"))})
+        return record
+
+    def read_metadata(self, provider: str, name: str) -> SecretRecord | None:
+        data = self._plain(provider).get(self.key_for(provider, name))
+        return self._metadata(data) if data and data.get("managed_by") == MANAGED_BY else None
+
+    def list_metadata(self, provider: str) -> list[SecretRecord]:
+        return [self._metadata(data) for data in self._plain(provider).values()
+                if data.get("managed_by") == MANAGED_BY and data.get("provider") == provider]
+
+    def read(self, provider: str, name: str) -> SecretRecord | None:
+        data = self._decrypted(provider).get(self.key_for(provider, name))
+        return SecretRecord.from_dict(data) if data and data.get("managed_by") == MANAGED_BY else None
+
+    @contextmanager
+    def _locked(self, provider: str) -> Iterator[None]:
+        path = self.path(provider)
+        if not path.parent.exists():
+            private_dir(path.parent)
+        with open(os.open(f"{path}.lock", os.O_WRONLY | os.O_CREAT, 0o600), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _change(self, provider: str, key: str, data: dict[str, Any] | None) -> None:
+        with self._locked(provider):
+            records = self._decrypted(provider)
+            existing = records.get(key)
+            if existing is not None and existing.get("managed_by") != MANAGED_BY:
+                raise ForeignEntryError(f"sops: {key} in {self.path(provider)} was not written by webhookctl "
+                                        f"(it seems to belong to {existing.get('owner', 'someone else')})")
+            if data is None:
+                if existing is None:
+                    return
+                records.pop(key)
+            else:
+                records[key] = data
+            self._encrypt_into(provider, records)
+
+    def _encrypt_into(self, provider: str, records: dict[str, Any]) -> None:
+        target = self.path(provider)
+        if not target.parent.exists():
+            private_dir(target.parent)
+        with tempfile.TemporaryDirectory(prefix=".webhookctl-sops-", dir=target.parent) as workdir:
+            os.chmod(workdir, 0o700)
+            plain = Path(workdir) / "plain.yaml"
+            descriptor = os.open(plain, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                yaml.safe_dump({"records": records}, handle, sort_keys=True)
+            encrypted = self._sops("encrypt", "--age", ",".join(self.config.age_recipients),
+                                   "--encrypted-regex", "^secret$", "--input-type", "yaml",
+                                   "--output-type", "yaml", str(plain))
+        atomic_write(target, encrypted.decode(), mode=0o600)
+
+    def write(self, record: SecretRecord) -> None:
+        self._change(record.provider, self.key_for(record.provider, record.name), record.to_dict(with_secrets=True))
+
+    def delete(self, provider: str, name: str) -> None:
+        self._change(provider, self.key_for(provider, name), None)
+
+
+def _strip(version: Any) -> Any:
+    return {k: v for k, v in version.items() if k != "secret"} if isinstance(version, dict) else None
