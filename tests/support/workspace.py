@@ -63,6 +63,8 @@ class Workspace:
     settings: dict[str, Any] = field(default_factory=dict)
     defaults: dict[str, Any] = field(default_factory=dict)
     outputs: list[str] = field(default_factory=list)
+    secrets: dict[str, Any] | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def config_path(self) -> Path:
@@ -71,14 +73,15 @@ class Workspace:
     def write(self) -> None:
         providers = {name: account.provider(_env_name(name), self.unmanaged) for name, account in self.orgs.items()}
         document: dict[str, Any] = {"version": 1, "providers": providers, "destinations": self.destinations,
-                                    "secrets": {"backend": "file", "directory": str(self.root / "secrets")},
+                                    "secrets": self.secrets or {"backend": "file",
+                                                                "directory": str(self.root / "secrets")},
                                     "settings": {"state_dir": str(self.root / "state"), **self.settings}}
         if self.defaults:
             document["defaults"] = self.defaults
         self.config_path.write_text(yaml.safe_dump(document, sort_keys=False))
 
     def env(self) -> dict[str, str]:
-        return {_env_name(name): account.credential for name, account in self.orgs.items()}
+        return {**self.extra_env, **{_env_name(name): account.credential for name, account in self.orgs.items()}}
 
     def add(self, name: str, url: str, provider: str | None = None, **fields: Any) -> None:
         provider = provider or next(iter(self.orgs))
@@ -117,10 +120,15 @@ class Workspace:
         return json.loads(path.read_text()) if path.exists() else None
 
     def written_text(self) -> str:
-        """Everything the runs printed plus every file they wrote, except the secrets backend itself."""
+        """Everything the runs printed plus every file they wrote, except where secrets belong.
+
+        Excluded: the backends' storage (secrets/, store/, repo/) and the state directory's escrow and
+        embedded emulator. Included: plan files, lock files, configuration, anything else.
+        """
         texts = list(self.outputs)
         for path in self.root.rglob("*"):
-            if path.is_file() and "secrets" not in path.relative_to(self.root).parts[:1] \
+            top = path.relative_to(self.root).parts[0]
+            if path.is_file() and top not in ("secrets", "store", "repo") \
                     and "emulator" not in path.parts and "escrow" not in path.parts:
                 texts.append(path.read_text(errors="replace"))
         return "\n".join(texts)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-import socket
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from webhookctl.errors import LockHeldError
+from webhookctl.errors import LockHeldError, SecretsError
+from webhookctl.processes import lock_owner
 from webhookctl.secrets.file import private_dir
 
 
@@ -53,7 +53,7 @@ def remote_locks(backend: object, enabled: bool, scopes: list[str]) -> Iterator[
     if not enabled or not isinstance(backend, RemoteLocking):
         yield
         return
-    owner = f"{socket.gethostname()} pid {os.getpid()}"
+    owner = lock_owner()
     taken: list[str] = []
     try:
         for scope in sorted(set(scopes)):
@@ -62,4 +62,7 @@ def remote_locks(backend: object, enabled: bool, scopes: list[str]) -> Iterator[
         yield
     finally:
         for scope in taken:
-            backend.release_lock(scope)
+            # If the backend is down, the lock expires, or the next run on this host takes it over.
+            with suppress(SecretsError):
+                backend.release_lock(scope)
+

@@ -33,6 +33,11 @@ def _tags(record: SecretRecord) -> list[dict[str, str]]:
     return [{"Key": TAG + key, "Value": value} for key, value in to_flat(record).items() if key not in NOT_TAGGED]
 
 
+def _fingerprints(record: SecretRecord) -> tuple[str | None, str | None]:
+    return (record.current.fingerprint if record.current else None,
+            record.previous.fingerprint if record.previous else None)
+
+
 def _from_description(description: dict[str, Any]) -> SecretRecord | None:
     tags = {t["Key"][len(TAG):]: t["Value"] for t in description.get("Tags", []) if t["Key"].startswith(TAG)}
     if tags.get("managed_by") != MANAGED_BY:
@@ -133,9 +138,12 @@ class AwsBackend:
             return
         if "DeletedDate" in description:
             self._call("RestoreSecret", "restore_secret", SecretId=key)
-        self._call("PutSecretValue", "put_secret_value", SecretId=key, SecretString=body, ClientRequestToken=token)
-        stale = [t["Key"] for t in description.get("Tags", []) if t["Key"].startswith(TAG)
-                 and t["Key"] not in {tag["Key"] for tag in _tags(record)}]
+        stored = _from_description(description)
+        if "DeletedDate" in description or stored is None or _fingerprints(stored) != _fingerprints(record):
+            # A new version only when a secret changes, so AWSPREVIOUS keeps holding the old secret.
+            self._call("PutSecretValue", "put_secret_value", SecretId=key, SecretString=body, ClientRequestToken=token)
+        ours = {tag["Key"] for tag in _tags(record)}
+        stale = [t["Key"] for t in description.get("Tags", []) if t["Key"].startswith(TAG) and t["Key"] not in ours]
         if stale:
             self._call("UntagResource", "untag_resource", SecretId=key, TagKeys=stale)
         self._call("TagResource", "tag_resource", SecretId=key, Tags=_tags(record))

@@ -21,6 +21,7 @@ from hvac import exceptions as vault_errors
 
 from webhookctl.config.models import VaultSecrets
 from webhookctl.errors import ForeignEntryError, LockHeldError, SecretsError
+from webhookctl.processes import process_gone
 from webhookctl.secrets.record import MANAGED_BY, SecretRecord, from_flat, to_flat
 
 LOCKS = "webhookctl-locks"
@@ -167,7 +168,7 @@ class VaultBackend:
             with self._errors(f"reading lock {path}"):
                 held = self._kv.read_secret_version(path=path, mount_point=self.config.mount,
                                                     raise_on_deleted_version=False)["data"]["data"] or {}
-            if held and float(held.get("expires_at", 0)) > time.time():
+            if held and float(held.get("expires_at", 0)) > time.time() and not process_gone(str(held.get("owner"))):
                 raise LockHeldError(f"{scope} is locked in Vault by {held.get('owner', 'another run')} until "
                                     f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(float(held['expires_at'])))}"
                                     "; if that run is gone, use 'webhookctl force-unlock'")
