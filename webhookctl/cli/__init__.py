@@ -6,6 +6,7 @@ import click
 
 from webhookctl import __version__
 from webhookctl.cli.apply import apply, rotate
+from webhookctl.cli.completion import completion
 from webhookctl.cli.deliveries import deliveries
 from webhookctl.cli.drift import drift
 from webhookctl.cli.dump import dump
@@ -24,7 +25,7 @@ def cli() -> None:
     """Webhook destinations as code: validate, plan, apply, rotate."""
 
 
-for command in (validate, plan, apply, rotate, drift, deliveries, import_, dump, recover, force_unlock, schema, emulate):
+for command in (validate, plan, apply, rotate, drift, deliveries, import_, dump, recover, force_unlock, schema, emulate, completion):
     cli.add_command(command)
 
 

@@ -9,13 +9,13 @@ from typing import Any
 from webhookctl.config.problems import Path_, Problem
 from webhookctl.config.yamlsource import SourceMap
 
-REFERENCE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$\{([^}]*)\}?")
+REFERENCE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{([^}]*)\}?")
 
 
 def interpolate(
     document: Any, source: SourceMap, environ: Mapping[str, str], require: bool = True
 ) -> tuple[Any, list[Problem]]:
-    """Replace references in every string; `$$` writes a literal `$`.
+    """Replace references in every string; `${NAME:-default}` when unset or empty; `$$` is a literal `$`.
 
     With `require=False` an unset variable is left as written (for `validate
     --no-env`); its syntax is still checked. Values never appear in problems.
@@ -33,10 +33,12 @@ def interpolate(
         def substitute(match: re.Match[str]) -> str:
             if match.group(0) == "$$":
                 return "$"
-            name = match.group(1)
+            name, default = match.group(1), match.group(2)
             if name is None:
                 problems.append(Problem(source.value(path), f"invalid reference {match.group(0)!r}: use ${{NAME}}", path))
                 return match.group(0)
+            if default is not None:
+                return environ.get(name) or default
             if name in environ:
                 return environ[name]
             if require:
