@@ -16,7 +16,9 @@ from webhookctl.config.load import load_config
 from webhookctl.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = sorted(p for p in (ROOT / "examples").rglob("*.yaml") if ".github" not in p.parts)
+# Configuration files only: not the kit's workflows or pre-commit settings (dot-named).
+EXAMPLES = sorted(p for p in (ROOT / "examples").rglob("*.yaml")
+                  if not any(part.startswith(".") for part in p.relative_to(ROOT).parts))
 
 
 def test_checked_in_schema_is_current() -> None:
@@ -44,7 +46,7 @@ def test_examples_pass_the_json_schema_and_name_it(path: Path) -> None:
     assert (path.parent / first.split("$schema=")[1]).resolve() == ROOT / "schemas" / "webhookctl.schema.json"
 
 
-@pytest.mark.parametrize("example", ["quickstart", "single-file", "multi-org"])
+@pytest.mark.parametrize("example", ["quickstart", "single-file", "multi-org", "gitops/webhooks"])
 def test_examples_validate(example: str) -> None:
     result = CliRunner().invoke(cli, ["validate", "--no-env", "-c", str(ROOT / "examples" / example)])
     assert result.exit_code == 0, result.output

@@ -155,7 +155,7 @@ def test_pre_commit_try_repo_runs_the_hook(tmp_path: Path) -> None:
                                              "http://hooks.acme.example/amigo/conversations"))
     failed = try_repo()
     assert failed.returncode == 1
-    assert "webhooks/orgs/acme.yaml:19:10: error: url must use https, not 'http' (destinations[0].url)" \
+    assert "webhooks/orgs/acme.yaml:18:10: error: url must use https, not 'http' (destinations[0].url)" \
         in failed.stdout
 
 
