@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -17,6 +19,15 @@ from webhookctl.emulator.common.store import DocumentStore
 @click.group("emulate")
 def emulate() -> None:
     """Serve an emulator of a vendor API (state in memory, or in --db)."""
+
+
+def _ready(vendor: str, note: str) -> Callable[[str], None]:
+    def announce(url: str) -> None:
+        # Flushed at once: scripts and tests read this line to learn the port.
+        click.echo(f"{vendor} emulator listening on {url}{note}")
+        sys.stdout.flush()
+
+    return announce
 
 
 def _rate_limits(pairs: tuple[str, ...]) -> dict[str, int]:
@@ -81,7 +92,7 @@ def amigo(
     if seed:
         emulator.load_documents(seed_documents(read_seed(seed)))
     sock = bind(host, port)
-    serve(create_app(emulator), sock, lambda url: click.echo(f"Amigo emulator listening on {url}", err=False))
+    serve(create_app(emulator), sock, _ready("Amigo", ""))
 
 
 @emulate.command("amiqus")
@@ -106,5 +117,4 @@ def amiqus(host: str, port: int, tokens: tuple[str, ...], db: Path | None, contr
         if token not in known:
             emulator.add_token(token, team=f"team-{index + 1}")
     sock = bind(host, port)
-    serve(amiqus_app(emulator), sock, lambda url: click.echo(f"Amiqus emulator listening on {url} "
-                                                             f"(v2: {url}/api/v2, v1: {url}/api)"))
+    serve(amiqus_app(emulator), sock, _ready("Amiqus", " (v2 under /api/v2, v1 under /api)"))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -18,12 +21,27 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _Server(uvicorn.Server):
+    """Stops gracefully on SIGINT/SIGTERM and then exits 0 (uvicorn would re-raise the signal)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        previous = {number: signal.signal(number, self._stop) for number in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+
+    def _stop(self, number: int, frame: FrameType | None) -> None:
+        self.should_exit = True
+
+
 def serve(app: Any, sock: socket.socket, on_ready: Callable[[str], None]) -> None:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
                             date_header=False)
-    server = uvicorn.Server(config)
+    server = _Server(config)
     on_ready(f"http://{shown}:{port}")
-    # uvicorn installs its own SIGINT/SIGTERM handlers and shuts down gracefully.
     server.run(sockets=[sock])
