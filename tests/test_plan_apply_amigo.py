@@ -244,3 +244,19 @@ def test_formats(workspace: Workspace, amigo_server: AmigoServer) -> None:
     assert "<details><summary><b>prod</b>: 1 change(s)</summary>" in markdown
     as_json = json.loads(workspace.run("plan", "--format", "json").stdout)
     assert as_json["changes"][0]["secret"] == {"key": "webhooks/prod/a", "note": "issued on apply"}
+
+
+def test_a_create_whose_answer_was_lost_is_not_created_twice(workspace: Workspace, amigo_server: AmigoServer) -> None:
+    """The create lands but its answer arrives after the client gave up: re-list, find it, never re-create."""
+    workspace.settings = {"request_timeout": 0.3}
+    workspace.add("a", "https://a.example.com/")
+    amigo_server.control("faults", {"latency_ms": 800, "latency_endpoints": ["create"]})
+    applied = workspace.run("apply", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    [destination] = live(amigo_server)  # exactly one, though the client saw its create fail
+    assert amigo_server.emulator.requests["create"] == 1
+    record = workspace.record("a")
+    # Its one-view secret was lost with the answer, so apply rotated to get one it can keep.
+    assert record is not None and record["current"]["secret"] == destination["secret"]
+    assert destination["last_rotated_at"] is not None
+    assert workspace.run("plan", "--detailed-exitcode").exit_code == 0

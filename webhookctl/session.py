@@ -48,7 +48,7 @@ class Session:
             return AmigoProvider(
                 name, base_url=base_url, organization=config.organization, api_key=auth.api_key,
                 api_key_id=auth.api_key_id, user_id=auth.user_id, scheme=auth.scheme, transport=transport,
-                display_url=config.base_url,
+                display_url=config.base_url, timeout=self.config.settings.request_timeout,
             )
         transport = None
         base_url = config.base_url or AMIQUS_PRODUCTION_URLS[config.api_version]
@@ -56,7 +56,8 @@ class Session:
             transport = amiqus_transport(self.state_dir, config.auth.token)
             base_url = EMULATOR_URL + ("/api/v2" if config.api_version == "v2" else "/api")
         return AmiqusProvider(name, base_url=base_url, token=config.auth.token, api_version=config.api_version,
-                              transport=transport, display_url=config.base_url or None)
+                              transport=transport, display_url=config.base_url or None,
+                              timeout=self.config.settings.request_timeout)
 
     async def gather(self, names: Iterable[str], work: Callable[[str], Awaitable[T]]) -> dict[str, T]:
         """Run `work` for each provider, at most `parallelism` at once."""

@@ -12,7 +12,7 @@ import httpx
 from webhookctl import errors
 from webhookctl.model import Capabilities, Delivery, Issued, LiveDestination, Secret
 from webhookctl.providers.base import DeliveryQuery
-from webhookctl.providers.http import AmbiguousError, ApiClient, RetryPolicy
+from webhookctl.providers.http import AmbiguousError, ApiClient, RetryPolicy, find_after_ambiguous
 
 CAPABILITIES = Capabilities(
     vendor="amigo",
@@ -55,6 +55,7 @@ class AmigoProvider:
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
         display_url: str | None = None,
+        timeout: float = 30.0,
     ) -> None:
         self.name = name
         self.organization = organization
@@ -64,7 +65,7 @@ class AmigoProvider:
         self._scheme = scheme
         self._token: str | None = None
         self._expires_at = 0.0
-        self.api = ApiClient(base_url, transport=transport, retry=retry)
+        self.api = ApiClient(base_url, transport=transport, retry=retry, timeout=timeout)
         self._prefix = f"/v1/{organization}"
 
     async def aclose(self) -> None:
@@ -128,12 +129,14 @@ class AmigoProvider:
                 "retry_attempts": fields.get("retry_attempts", 3)}
         try:
             response = await self._call("create", "POST", "/webhook_destination/", json=body, idempotent=False)
-        except AmbiguousError:
-            # Never create blindly twice: the first attempt may have landed.
-            for live in await self.list():
-                if live.url == url:
-                    return Issued(destination_id=live.id, secret=None)
-            response = await self._call("create", "POST", "/webhook_destination/", json=body, idempotent=False)
+        except AmbiguousError as failure:
+
+            async def landed() -> Issued | None:
+                match = next((d for d in await self.list() if d.url == url), None)
+                # Found, but its one-view secret went with the lost answer.
+                return Issued(destination_id=match.id, secret=None) if match else None
+
+            return await find_after_ambiguous(landed, failure)
         created = response.json()
         return Issued(destination_id=created["webhook_destination_id"], secret=Secret(created["secret"]))
 

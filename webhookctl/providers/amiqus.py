@@ -15,7 +15,7 @@ import httpx
 from webhookctl import errors
 from webhookctl.model import Capabilities, Delivery, Issued, LiveDestination, Secret
 from webhookctl.providers.base import DeliveryQuery
-from webhookctl.providers.http import AmbiguousError, ApiClient, RetryPolicy
+from webhookctl.providers.http import AmbiguousError, ApiClient, RetryPolicy, find_after_ambiguous
 
 CAPABILITIES = Capabilities(
     vendor="amiqus",
@@ -47,11 +47,12 @@ class AmiqusProvider:
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
         display_url: str | None = None,
+        timeout: float = 30.0,
     ) -> None:
         self.name = name
         self.version = api_version
         self.scope = f"amiqus:{display_url or base_url}#{token_hint(token)}"
-        self.api = ApiClient(base_url.rstrip("/"), transport=transport, retry=retry)
+        self.api = ApiClient(base_url.rstrip("/"), transport=transport, retry=retry, timeout=timeout)
         self._auth = {"authorization": f"Bearer {token}"}
 
     async def aclose(self) -> None:
@@ -112,11 +113,13 @@ class AmiqusProvider:
         body = self._body(url, fields)
         try:
             response = await self._call("create", "POST", "/webhooks", json=body, idempotent=False)
-        except AmbiguousError:
-            for live in await self.list():
-                if live.url == url:
-                    return Issued(destination_id=live.id, secret=live.secret)
-            response = await self._call("create", "POST", "/webhooks", json=body, idempotent=False)
+        except AmbiguousError as failure:
+
+            async def landed() -> Issued | None:
+                match = next((d for d in await self.list() if d.url == url), None)
+                return Issued(destination_id=match.id, secret=match.secret) if match else None
+
+            return await find_after_ambiguous(landed, failure)
         created = self._live(response.json())
         return Issued(destination_id=created.id, secret=created.secret)
 

@@ -9,16 +9,18 @@ import random
 import ssl
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from webhookctl import __version__, errors
 from webhookctl.providers.ratelimit import Pacer
+
+T = TypeVar("T")
 
 STATUS_ERRORS: dict[int, type[errors.ProviderError]] = {
     400: errors.LimitError,
@@ -35,6 +37,26 @@ RETRIED = {409, 429, 503}
 
 class AmbiguousError(errors.TransportError):
     """The request may or may not have reached the vendor."""
+
+
+# After an ambiguous create, how long to wait before each look for what it may have made.
+RECHECK_DELAYS = (0.5, 1.0, 2.0, 4.0)
+
+
+async def find_after_ambiguous(lookup: Callable[[], Awaitable[T | None]], failure: AmbiguousError) -> T:
+    """Look for what an ambiguous create may have made; never create again in this run.
+
+    A vendor may still be working on the request when the client gives up, so look a
+    few times. If it never shows, fail this operation: the next run adopts the
+    destination if the create did land, or creates it if it did not.
+    """
+    for delay in (0.0, *RECHECK_DELAYS):
+        await asyncio.sleep(delay)
+        found = await lookup()
+        if found is not None:
+            return found
+    raise AmbiguousError(f"{failure}; it was not found afterwards, so it is not retried in this run "
+                         "(the next run adopts it if it landed)")
 
 
 @dataclass(frozen=True)

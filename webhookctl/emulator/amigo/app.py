@@ -104,8 +104,12 @@ class AmigoEmulator:
             if not verdict.allowed:
                 self.throttled[endpoint] += 1
                 return json_response({"detail": "Rate limit exceeded."}, 429, headers)
+            # The body arrives before any work starts, as with any server: a slow operation still
+            # completes after its client gave up (what makes a create "ambiguous").
+            await request.body()
             try:
-                if self.faults.latency_seconds:
+                if self.faults.latency_seconds and (not self.faults.latency_endpoints
+                                                    or endpoint in self.faults.latency_endpoints):
                     await asyncio.sleep(self.faults.latency_seconds)
                 if self.faults.maintenance:
                     raise HTTPError(503, detail("The service is going through temporary maintenance."))

@@ -2,7 +2,7 @@
 
 POST /_emulator/events    {"org", "type", "data"?}                -> {"delivery_ids"}
 POST /_emulator/idle      {"timeout"?}                            -> {"idle"}
-POST /_emulator/faults    {"maintenance"?, "conflict_writes"?, "latency_ms"?}
+POST /_emulator/faults    {"maintenance"?, "conflict_writes"?, "latency_ms"?, "latency_endpoints"?}
 POST /_emulator/clock     {"advance_seconds"? | "offset_seconds"?} -> {"now", "offset_seconds"}
 POST /_emulator/orgs      {"id", "user_id", "api_key_id", "api_key"}
 POST /_emulator/settings  {"rate_limits"?, "rate_window_seconds"?, "time_scale"?}
@@ -55,6 +55,7 @@ def control_routes(emulator: AmigoEmulator) -> list[Route]:
             emulator.faults.conflict_writes = int(body["conflict_writes"])
         if "latency_ms" in body:
             emulator.faults.latency_seconds = float(body["latency_ms"]) / 1000
+            emulator.faults.latency_endpoints = frozenset(body.get("latency_endpoints") or ())
         return json_response(
             {
                 "maintenance": emulator.faults.maintenance,

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 class Faults:
     maintenance: bool = False
     latency_seconds: float = 0.0
+    # Endpoints the latency applies to (signin, create, list, ...); empty means all.
+    latency_endpoints: frozenset[str] = frozenset()
     conflict_writes: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

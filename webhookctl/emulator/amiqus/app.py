@@ -87,6 +87,7 @@ class AmiqusEmulator:
                 self.throttled[name] += 1
                 headers.update({"Retry-After": str(verdict.retry_after), "X-RateLimit-Reset": str(verdict.reset_epoch)})
                 return json_response({"message": "Too Many Attempts."}, 429, headers)
+            await request.body()  # received before any work starts, as with any server
             try:
                 if self.latency_seconds:
                     await asyncio.sleep(self.latency_seconds)
