@@ -102,3 +102,18 @@ def test_rotation_for_an_unknown_name_is_an_error(workspace: Workspace, amigo_se
     result = workspace.run("plan", "--rotate", "ordres")
     assert result.exit_code == 1
     assert result.stderr == "error: no destination named ordres in the configuration\n"
+
+
+def test_no_rotation_while_the_previous_one_is_unfinished(workspace: Workspace, amigo_server: AmigoServer) -> None:
+    workspace.add("orders", "https://orders.example.com/")
+    assert workspace.run("apply", "--auto-approve").exit_code == 0
+    killed = workspace.run_process("rotate", "orders", "--auto-approve",
+                                   extra_env={"WEBHOOKCTL_FAILPOINTS": "after-escrow-write"})
+    assert killed.returncode < 0
+    amigo_server.control("clock", {"advance_seconds": 3601})
+    refused = workspace.run("plan", "--rotate", "orders")
+    assert refused.exit_code == 1
+    assert "prod/orders: a previous rotation is unfinished (its secret is in escrow); run 'webhookctl recover'" \
+        in refused.stderr
+    assert workspace.run("recover").exit_code == 0
+    assert workspace.run("plan", "--rotate", "orders").exit_code == 0

@@ -303,7 +303,7 @@ def _plan_secret(
         return
     action: Action = "repair-secret" if repair else "rotate"
     reason = repair or rotate or ""
-    explicit = wanted.name in options.rotate and repair is None
+    explicit = wanted.name in options.rotate
 
     if not caps.can_rotate:
         if options.rotate_by_replace or repair:
