@@ -88,6 +88,7 @@ def test_the_cap_and_validation_errors(amigo_server: AmigoServer) -> None:
 
 
 def test_maintenance_that_outlasts_the_retries_is_an_unavailable_error(amigo_server: AmigoServer) -> None:
+    amigo_server.control("settings", {"rate_limits": {"signin": 100}})  # about 503s, not the sign-in limit
     amigo_server.control("faults", {"maintenance": True})
     with pytest.raises(errors.UnavailableError, match="temporary maintenance"):
         run(amigo_server, lambda subject: subject.list())
