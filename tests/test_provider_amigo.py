@@ -77,7 +77,7 @@ def test_errors_are_typed_and_carry_the_vendors_words(amigo_server: AmigoServer,
 
 def test_the_cap_and_validation_errors(amigo_server: AmigoServer) -> None:
     async def work(subject: AmigoProvider) -> None:
-        with pytest.raises(errors.ValidationFailed, match="url: URL must be in HTTPS."):
+        with pytest.raises(errors.ValidationFailed, match=r"url: URL must be in HTTPS\."):
             await subject.create("http://a.example.com", {"accepted_types": ["api-key-expiration-soon"]})
         for n in range(10):
             await subject.create(f"https://{n}.example.com", {"accepted_types": ["api-key-expiration-soon"]})
