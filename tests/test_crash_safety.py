@@ -98,3 +98,22 @@ def test_a_held_lock_is_a_clear_error(workspace: Workspace, amigo_server: AmigoS
     assert result.returncode == 1
     assert f"error: {scope} is locked by another webhookctl run (pid " in result.stderr
     assert live(amigo_server) == []
+
+
+def test_escrow_is_encrypted_when_a_key_is_configured(workspace: Workspace, amigo_server: AmigoServer) -> None:
+    workspace.settings = {"escrow_key": "${ESCROW_KEY}"}
+    workspace.extra_env = {"ESCROW_KEY": "a long random escrow key"}
+    workspace.add("a", "https://a.example.com/a")
+    killed = workspace.run_process("apply", "--auto-approve", extra_env={"WEBHOOKCTL_FAILPOINTS": "after-escrow-write"})
+    assert killed.returncode == KILLED
+    [entry] = (workspace.root / "state" / "escrow").glob("*.json")
+    assert entry.stat().st_mode & 0o777 == 0o600
+    secret = live(amigo_server)[0]["secret"]
+    assert secret not in entry.read_text() and "secret_encrypted" in entry.read_text()
+
+    workspace.extra_env = {"ESCROW_KEY": "the wrong key"}
+    refused = workspace.run_process("recover")
+    assert refused.returncode == 1 and "does not decrypt with settings.escrow_key" in refused.stderr
+    workspace.extra_env = {"ESCROW_KEY": "a long random escrow key"}
+    assert workspace.run_process("recover").returncode == 0
+    assert_converged(workspace, amigo_server, ["a"])

@@ -15,7 +15,7 @@ from webhookctl.providers.amigo import AmigoProvider
 from webhookctl.providers.amiqus import AmiqusProvider
 from webhookctl.providers.base import Provider
 from webhookctl.secrets.base import SecretsBackend
-from webhookctl.secrets.escrow import Escrow
+from webhookctl.secrets.escrow import Escrow, escrow_key
 from webhookctl.secrets.factory import open_backend
 from webhookctl.vocabulary import AMIQUS_PRODUCTION_URLS
 
@@ -28,7 +28,7 @@ class Session:
         self.state_dir = Path(config.settings.state_dir)
         self.parallelism = parallelism or config.settings.parallelism
         self.backend: SecretsBackend = open_backend(config.secrets)
-        self.escrow = Escrow(self.state_dir / "escrow")
+        self.escrow = Escrow(self.state_dir / "escrow", escrow_key(config.settings.escrow_key))
         self._providers: dict[str, Provider] = {}
 
     def provider(self, name: str) -> Provider:

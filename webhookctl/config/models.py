@@ -154,6 +154,8 @@ class Settings(Strict):
     max_deletes: int = Field(default=5, ge=0, description="More deletes than this in one run need --allow-deletes.")
     state_dir: str = Field(default=".webhookctl", description="Escrow, locks and the embedded emulator's data.")
     parallelism: int = Field(default=10, ge=1, le=100, description="Organisations read at once.")
+    escrow_key: str | None = Field(
+        default=None, description="Encrypts escrowed secrets (AES-GCM); write it as ${ENV_VAR}.")
     request_timeout: float = Field(default=30.0, gt=0, description="Seconds before a vendor API call is abandoned.")
     delivery_failure_rate: float = Field(
         default=0.1, ge=0, le=1, description="drift: report delivery health when this share of deliveries failed.")
