@@ -172,3 +172,51 @@ def test_on_delete_delete_removes_the_record(workspace: Workspace, amigo_server:
     applied = workspace.run("apply", "--auto-approve")
     assert "its secret was deleted from the backend (on_delete: delete)" in applied.stdout
     assert workspace.record("a") is None
+
+
+def test_vault_approle_login(tmp_path: Path, bao: Bao, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hvac
+
+    from webhookctl.config import models
+    from webhookctl.secrets.factory import open_backend
+    from webhookctl.secrets.record import SecretRecord
+
+    root = hvac.Client(url=bao.address, token=bao.token)
+    if "approle/" not in root.sys.list_auth_methods():
+        root.sys.enable_auth_method("approle")
+    root.sys.create_or_update_policy(name="webhookctl-apply", policy='path "secret/*" { capabilities = '
+                                     '["create", "read", "update", "delete", "list"] }')
+    root.auth.approle.create_or_update_approle("webhookctl", token_policies=["webhookctl-apply"])
+    role_id = root.auth.approle.read_role_id("webhookctl")["data"]["role_id"]
+    secret_id = root.auth.approle.generate_secret_id("webhookctl")["data"]["secret_id"]
+    monkeypatch.delenv("VAULT_TOKEN", raising=False)
+    environ = {"VAULT_ADDR": bao.address, "VAULT_ROLE_ID": role_id, "VAULT_SECRET_ID": secret_id}
+    backend = open_backend(models.VaultSecrets(backend="vault", key_template="approle-{provider}/{name}"), environ)
+    record = SecretRecord(provider="prod", name="a", vendor="amigo", scope="s", destination_id="d", url="https://a",
+                          current=None)
+    backend.write(record)
+    assert backend.read("prod", "a") == record
+
+
+def test_force_unlock_releases_a_lock_left_by_a_dead_run(
+    workspace: Workspace, amigo_server: AmigoServer, bao: Bao
+) -> None:
+    from webhookctl.config import models
+    from webhookctl.secrets.factory import open_backend
+    from webhookctl.secrets.vault import VaultBackend
+
+    vault_setup(workspace, bao)
+    workspace.add("a", "https://a.example.com/a")
+    assert workspace.secrets is not None
+    backend = open_backend(models.VaultSecrets(**workspace.secrets), bao.env())
+    assert isinstance(backend, VaultBackend)
+    scope = f"amigo:{amigo_server.url}/{amigo_server.org}"
+    backend.acquire_lock(scope, "ci-runner-7 pid 4242")
+    refused = workspace.run("apply", "--auto-approve")
+    assert refused.exit_code == 1
+    assert f"error: {scope} is locked in Vault by ci-runner-7 pid 4242 until " in refused.stderr
+    assert "use 'webhookctl force-unlock'" in refused.stderr
+    released = workspace.run("force-unlock", "--yes")
+    assert released.exit_code == 0 and f"Released the lock of {scope}." in released.stdout
+    assert workspace.run("apply", "--auto-approve").exit_code == 0
+    assert not backend.held_locks()
