@@ -17,6 +17,8 @@ def bind(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
+    # Listening now, before the URL is printed: a client that connects at once is queued, not refused.
+    sock.listen(2048)
     sock.set_inheritable(True)
     return sock
 
