@@ -5,7 +5,6 @@
     ├── PlanError              the plan cannot be carried out (cap exceeded, rotation too soon, ...)
     │   └── StalePlanError     a saved plan no longer matches the live state
     ├── LockHeldError          another run holds the lock of an organisation
-    ├── ApplyError             some operations failed; each reported as "op kind name failed: cause"
     ├── SecretsError           the secrets backend refused or failed a read or a write
     │   └── ForeignEntryError  an entry not written by webhookctl is in the way
     └── ProviderError          the vendor API said no (carries the vendor's message, never a secret)
@@ -18,6 +17,9 @@
         ├── RateLimitedError   429 after every retry
         ├── UnavailableError   503 after every retry
         └── TransportError     no HTTP answer after every retry
+
+A failed apply operation is not raised: it is reported as "<op> <provider>/<name>
+failed: <cause>" with the error's message, and the run exits 1.
 
 Messages never contain secret values: providers build them from status codes and
 the vendor's error text only, and configuration problems never echo input.
@@ -51,10 +53,6 @@ class StalePlanError(PlanError):
 
 
 class LockHeldError(WebhookctlError):
-    pass
-
-
-class ApplyError(WebhookctlError):
     pass
 
 

@@ -10,7 +10,7 @@ from typing import Any, TextIO
 
 import click
 
-from webhookctl.config.problems import Problem
+from webhookctl.config.problems import Problem, field_path
 from webhookctl.engine.apply import ApplyReport, Outcome
 from webhookctl.engine.drift import DriftReport
 from webhookctl.engine.plan import Plan
@@ -97,7 +97,7 @@ class Presenter:
             return
         if fmt == "github":
             for p in problems:
-                field = f" ({_field(p)})" if p.path else ""
+                field = f" ({field_path(p.path)})" if p.path else ""
                 self.echo(
                     f"::error file={_github_escape(p.location.file, True)},line={p.location.line},"
                     f"col={p.location.column},title=webhookctl::{_github_escape(p.message + field)}"
@@ -118,8 +118,3 @@ class Presenter:
                       f"{providers} provider{'s' if providers != 1 else ''}, "
                       f"{destinations} destination{'s' if destinations != 1 else ''}.")
 
-
-def _field(problem: Problem) -> str:
-    from webhookctl.config.problems import field_path
-
-    return field_path(problem.path)

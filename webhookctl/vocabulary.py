@@ -8,8 +8,6 @@ AMIGO_WEBHOOK_TYPES = (
     "agent-framework-resource-updated",
 )
 
-AMIQUS_CATEGORIES = ("case", "client", "form", "record", "watchlist")
-
 AMIQUS_EVENTS = (
     "case.approved", "case.archived", "case.created", "case.item_added", "case.item_removed",
     "case.rejected", "case.status", "case.unarchived", "case.updated",

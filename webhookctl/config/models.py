@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from webhookctl.durations import parse_duration
-from webhookctl.vocabulary import AMIGO_WEBHOOK_TYPES
+from webhookctl.vocabulary import AMIGO_PRODUCTION_URL, AMIGO_WEBHOOK_TYPES
 
 AmigoType = Literal[
     "conversation-post-processing-complete",
@@ -62,7 +62,7 @@ class AmigoProvider(Strict):
 
     type: Literal["amigo"]
     base_url: str = Field(
-        default="https://api.amigo.ai",
+        default=AMIGO_PRODUCTION_URL,
         description="API root; `emulator` selects the embedded emulator.",
     )
     organization: str

@@ -25,9 +25,6 @@ from webhookctl.secrets.record import SecretRecord, SecretVersion
 from webhookctl.session import Session
 
 Status = Literal["done", "failed", "skipped"]
-OPERATION = {"create": "create", "update": "update", "replace": "replace", "delete": "delete",
-             "adopt": "adopt", "repair-secret": "repair-secret", "rotate": "rotate"}
-
 
 @dataclass(frozen=True)
 class Outcome:

@@ -9,7 +9,7 @@ create, then secret work, so that deletes free slots before creates need them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -30,9 +30,10 @@ from webhookctl.engine.plan import (
 )
 from webhookctl.engine.snapshot import Snapshot, normalized
 from webhookctl.errors import PlanError
-from webhookctl.model import LiveDestination
+from webhookctl.model import Capabilities, LiveDestination
 from webhookctl.secrets.record import SecretRecord
 
+KeyFor = Callable[[str, str], str]  # (provider, name) -> the backend key of its secret
 LEVELS = {"adopt": 0, "delete": 1, "replace": 2, "update": 3, "create": 4, "repair-secret": 5, "rotate": 5}
 
 
@@ -49,7 +50,7 @@ class _Account:
     snapshot: Snapshot
     options: PlanOptions
     now: datetime
-    key_for: Any
+    key_for: KeyFor
     changes: list[Change] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -60,12 +61,16 @@ def _state(destination: LiveDestination | DesiredDestination, set_fields: frozen
     return {"url": destination.url, **normalized(dict(destination.fields), set_fields)}
 
 
-def _field_diff(before: dict[str, Any], after: dict[str, Any], replace_fields: frozenset[str]) -> list[FieldChange]:
-    """Field-level differences (deepdiff), only for fields the config declares."""
+def _field_diff(before: dict[str, Any], after: dict[str, Any], caps: Capabilities) -> list[FieldChange]:
+    """Field-level differences (deepdiff), only for fields the config declares.
+
+    A field the vendor cannot update in place forces a replacement.
+    """
     diff = DeepDiff({k: before.get(k) for k in after}, after, ignore_order=False, view="tree")
     changed = sorted({node.path(output_format="list")[0] for kind in diff for node in diff[kind]})
     return [
-        FieldChange(field=name, before=before.get(name), after=after[name], forces_replace=name in replace_fields)
+        FieldChange(field=name, before=before.get(name), after=after[name],
+                    forces_replace=name in caps.replace_fields or name not in caps.updatable_fields)
         for name in changed
     ]
 
@@ -79,9 +84,10 @@ def build_plan(
     snapshots: Iterable[Snapshot],
     now: datetime,
     options: PlanOptions = PlanOptions(),
-    key_for: Any = None,
+    key_for: KeyFor | None = None,
 ) -> Plan:
-    key_for = key_for or (lambda provider, name: config.secrets.key_template.format(provider=provider, name=name))
+    template = config.secrets.key_template
+    key_for = key_for or (lambda provider, name: template.format(provider=provider, name=name))
     plan = Plan(created_at=now, config_files=list(config.files), max_deletes=config.settings.max_deletes,
                 targets=sorted(options.targets))
     unknown = (options.targets | options.rotate) - {d.name for d in config.destinations}
@@ -99,7 +105,8 @@ def build_plan(
         failures += account.errors
     if failures:
         raise PlanError("\n".join(failures))
-    plan.deletes = sum(1 for c in plan.changes if c.action == "delete" or c.action == "replace")
+    plan.deletes = sum(1 for c in plan.changes if c.action in ("delete", "replace")
+                       or (c.action == "repair-secret" and c.via == "replace"))
     if plan.deletes > config.settings.max_deletes:
         plan.warnings.append(
             f"this plan deletes {plan.deletes} destinations, more than max_deletes ({config.settings.max_deletes}); "
@@ -203,7 +210,7 @@ def _plan_existing(
 ) -> None:
     caps = account.snapshot.capabilities
     before, after = _state(live, caps.set_fields), _state(wanted, caps.set_fields)
-    diff = _field_diff(before, after, caps.replace_fields)
+    diff = _field_diff(before, after, caps)
     base: dict[str, Any] = {"provider": wanted.provider, "name": wanted.name, "destination_id": live.id, "url": wanted.url,
             "before": before, "after": after}
     if any(change.forces_replace for change in diff):

@@ -68,7 +68,6 @@ class Pacer:
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._buckets: dict[str, Bucket] = {}
         self._clock = clock
-        self.waited = 0.0
         self.on_wait: Callable[[str, float], None] | None = None
 
     def now(self) -> float:
@@ -85,7 +84,6 @@ class Pacer:
             if wait > 0:
                 if self.on_wait:
                     self.on_wait(endpoint, wait)
-                self.waited += wait
                 await asyncio.sleep(wait)
                 bucket.remaining = None
             yield bucket

@@ -23,14 +23,15 @@ class TextRenderer:
         lines = [f"  # {label(change)} {HEADLINE[change.action]}{via}"]
         ident = f" id={change.destination_id}" if change.destination_id else ""
         lines.append(self._paint(f"{symbol:>3} destination {change.name or '(unmanaged)'!r}{ident}", symbol))
-        lines.append(f"        url = {change.url!r}" if change.action not in ("create", "delete") else "")
+        if change.action not in ("create", "delete"):  # their URL is among the field lines
+            lines.append(f"        url = {change.url!r}")
         rows = field_lines(change)
         width = max((len(name) for _, name, _ in rows), default=0)
         for mark, name, text in rows:
             lines.append(self._paint(f"      {mark} {name:<{width}} = {text}", mark))
         lines.append(f"        reason: {change.reason}")
         lines += [f"        warning: {warning}" for warning in change.warnings]
-        return [line for line in lines if line] + [""]
+        return [*lines, ""]
 
     def render(self, plan: Plan) -> str:
         out: list[str] = []
