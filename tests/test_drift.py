@@ -266,3 +266,31 @@ def test_dump_and_import_on_amiqus(tmp_path: Path, amiqus_server: AmiqusServer) 
     imported = workspace.run("import")
     assert imported.exit_code == 0 and "unknown" not in imported.stderr
     assert workspace.run("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_deliveries_wait_visibly_for_the_rate_limit_on_a_terminal(workspace: Workspace,
+                                                                  amigo_server: AmigoServer) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    with receiver() as hook:
+        workspace.add("a", hook.url)
+        assert workspace.run("apply", "--auto-approve").exit_code == 0
+        for _ in range(60):  # more than one page of 50
+            amigo_server.control("events", {"org": amigo_server.org, "type": TYPE})
+        amigo_server.control("idle", {})
+    # One deliveries call per 2-second window, so the second page has to wait.
+    amigo_server.control("settings", {"rate_limits": {"deliveries": 1}, "rate_window_seconds": 2})
+    leader, follower = pty.openpty()
+    workspace.write()
+    done = subprocess.run([sys.executable, "-m", "webhookctl", "deliveries", "a", "--limit", "60", "--format", "json",
+                           "-c", str(workspace.config_path)], env={**os.environ, **workspace.env()},
+                          stdout=subprocess.PIPE, stderr=follower, timeout=60)
+    os.close(follower)
+    terminal = os.read(leader, 65536).decode()
+    os.close(leader)
+    assert done.returncode == 0
+    assert len(json.loads(done.stdout)) == 60
+    assert "for the vendor's rate limit on deliveries..." in terminal and terminal.startswith("waiting ")
