@@ -1,8 +1,9 @@
 """30 organisations x 10 destinations at 3 requests per window: apply, re-plan, tear down.
 
-Reports each phase's wall time against the floor the rate limits impose, and the
-API calls made against the minimum (one list per organisation per plan, one call
-per change). Target: total within 15% of the floor.
+The emulator runs as its own process (`webhookctl emulate amigo --seed ...`), as a
+vendor would; the CLI runs in this process. Reports each phase's wall time against
+the floor the rate limits impose, and the API calls made against the minimum (one
+list per organisation per plan, one call per change). Target: within 15% of the floor.
 
 Run: python -m bench.apply_rate_limited [--orgs 30] [--per-org 10] [--limit 3] [--window 1.0]
 """
@@ -12,13 +13,18 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from tests.support.fleet import fleet
-from tests.support.servers import serve_app
-from webhookctl.emulator.amigo import AmigoEmulator, AmigoSettings, create_app
+import httpx
+import yaml
+
+from tests.support.workspace import Org, Workspace
+
+ENDPOINTS = ("signin", "create", "list", "update", "delete", "rotate", "deliveries")
 
 
 def main() -> None:
@@ -28,36 +34,54 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=3)
     parser.add_argument("--window", type=float, default=1.0)
     args = parser.parse_args()
-
-    settings = AmigoSettings(rate_window_seconds=args.window)
-    settings.rate_limits = {name: args.limit for name in settings.rate_limits}
-    emulator = AmigoEmulator(settings)
-    # Each phase makes `per_org` writes on one endpoint per organisation: the last can start no
+    # Each write phase makes `per_org` calls on one endpoint per organisation: the last can start no
     # earlier than ceil(n / limit) - 1 window boundaries after the first.
     floor_per_phase = (math.ceil(args.per_org / args.limit) - 1) * args.window
     phases: dict[str, float] = {}
-    with serve_app(create_app(emulator)) as url, tempfile.TemporaryDirectory() as tmp:
-        workspace = fleet(Path(tmp), url, emulator, args.orgs, args.per_org)
-        for phase, command in (("apply", ("apply", "--auto-approve")), ("plan", ("plan",)),
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        seed = root / "seed.yaml"
+        orgs = [{"id": f"org-{n:03d}", "user_id": "deployer", "api_key_id": "key-id", "api_key": f"key-{n}"}
+                for n in range(args.orgs)]
+        seed.write_text(yaml.safe_dump({"organizations": orgs}))
+        command = [sys.executable, "-m", "webhookctl", "emulate", "amigo", "--port", "0", "--seed", str(seed),
+                   "--control", "--rate-window", str(args.window),
+                   *[f"--rate-limit={endpoint}={args.limit}" for endpoint in ENDPOINTS]]
+        emulator = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        try:
+            assert emulator.stdout is not None
+            url = emulator.stdout.readline().split(" listening on ")[1].split()[0]
+            accounts = {o["id"]: Org(url, o["id"], o["user_id"], o["api_key_id"], o["api_key"]) for o in orgs}
+            workspace = Workspace(root / "work", dict(accounts))
+            workspace.root.mkdir()
+            for org in accounts:
+                for d in range(args.per_org):
+                    workspace.add(f"{org}-d{d}", f"https://hooks.{org}.example.com/{d}", provider=org)
+            workspace.settings = {"max_deletes": args.orgs * args.per_org, "parallelism": args.orgs}
+            for phase, cli in (("apply", ("apply", "--auto-approve")), ("plan", ("plan",)),
                                ("teardown", ("apply", "--auto-approve"))):
-            if phase == "teardown":
-                workspace.destinations = []
-            started = time.perf_counter()
-            result = workspace.run(*command)
-            phases[phase] = round(time.perf_counter() - started, 3)
-            if result.exit_code != 0:
-                raise SystemExit(f"{phase} failed:\n{result.output[-3000:]}")
+                if phase == "teardown":
+                    workspace.destinations = []
+                started = time.perf_counter()
+                result = workspace.run(*cli)
+                phases[phase] = round(time.perf_counter() - started, 3)
+                if result.exit_code != 0:
+                    raise SystemExit(f"{phase} failed:\n{result.output[-3000:]}")
+            stats = httpx.get(f"{url}/_emulator/stats").json()
+        finally:
+            emulator.terminate()
+            emulator.wait(10)
     changes = args.orgs * args.per_org
     floor = 2 * floor_per_phase
     total = sum(phases.values())
-    minimum_calls = {"list": args.orgs * 3, "create": changes, "delete": changes}
     print(json.dumps({
         "benchmark": "apply_rate_limited", "organisations": args.orgs, "destinations": changes,
         "limit_per_window": args.limit, "window_seconds": args.window,
         "phases_seconds": phases, "total_seconds": round(total, 3), "floor_seconds": floor,
         "over_floor": round(total / floor - 1, 3) if floor else None, "target_over_floor": 0.15,
-        "api_calls": dict(emulator.requests), "minimum_api_calls": minimum_calls,
-        "throttled": dict(emulator.throttled),
+        "api_calls": stats["requests"], "minimum_api_calls": {"list": args.orgs * 3, "create": changes,
+                                                               "delete": changes},
+        "throttled": stats["throttled"],
     }, indent=2))
 
 

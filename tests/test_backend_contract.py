@@ -240,3 +240,30 @@ def test_vault_lock_for_runs_on_other_machines(tmp_path: Path, monkeypatch: pyte
     time.sleep(0.05)
     backend.acquire_lock(scope, "ci-runner-3")  # an expired lock is taken over
     backend.release_lock(scope)
+
+
+def test_update_metadata_keeps_the_secrets(subject: Subject) -> None:
+    backend = subject.backend
+    written = record()
+    assert written.current is not None
+    unstamped = replace(written, current=replace(written.current, generated_at=None))
+    backend.write(unstamped)
+    meta = backend.read_metadata("prod", "orders")
+    assert meta is not None and meta.current is not None and meta.current.generated_at is None
+    stamped = replace(meta, current=replace(meta.current, generated_at=NOW))
+    backend.update_metadata(stamped)
+    after = backend.read_metadata("prod", "orders")
+    assert after is not None and after.current is not None and after.current.generated_at == NOW
+    full = backend.read("prod", "orders")
+    assert full is not None and full.current is not None and full.current.secret == Secret("s3cr3t-current")
+    if backend.kind == "vault":
+        from webhookctl.secrets.vault import VaultBackend
+
+        assert isinstance(backend, VaultBackend)
+        assert backend._metadata(backend.key_for("prod", "orders"))["current_version"] == 1  # type: ignore[index]
+    if backend.kind == "aws-secretsmanager":
+        from webhookctl.secrets.aws import AwsBackend
+
+        assert isinstance(backend, AwsBackend)
+        versions = backend.client.describe_secret(SecretId=backend.key_for("prod", "orders"))["VersionIdsToStages"]
+        assert list(versions.values()) == [["AWSCURRENT"]]  # no new version, nothing pushed to AWSPREVIOUS

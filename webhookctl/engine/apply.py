@@ -235,18 +235,18 @@ class Applier:
             needs_stamp = meta.current is not None and meta.current.generated_at is None and stamp is not None
             expired = meta.previous is not None and meta.previous.valid_until is not None \
                 and meta.previous.valid_until <= now
-            if not (needs_stamp or expired):
-                continue
-            record = backend.read(name, meta.name)
-            if record is None:
-                continue
-            if needs_stamp and record.current is not None:
-                record = replace(record, current=replace(record.current, generated_at=stamp))
-            if expired:
-                record = replace(record, previous=None)
-                notes.append(f"{name}/{meta.name}: dropped the previous secret (its dual-signing window ended)")
             try:
-                backend.write(replace(record, updated_at=now))
+                if expired:
+                    record = backend.read(name, meta.name)
+                    if record is None:
+                        continue
+                    if needs_stamp and record.current is not None:
+                        record = replace(record, current=replace(record.current, generated_at=stamp))
+                    backend.write(replace(record, previous=None, updated_at=now))
+                    notes.append(f"{name}/{meta.name}: dropped the previous secret (its dual-signing window ended)")
+                elif needs_stamp and meta.current is not None:
+                    backend.update_metadata(replace(meta, current=replace(meta.current, generated_at=stamp),
+                                                    updated_at=now))
             except SecretsError as error:
                 notes.append(f"{name}/{meta.name}: could not update the record: {error}")
         return notes

@@ -149,6 +149,14 @@ class AwsBackend:
         self._call("TagResource", "tag_resource", SecretId=key, Tags=_tags(record))
         self._call("UpdateSecret", "update_secret", SecretId=key, Description=record.url)
 
+    def update_metadata(self, record: SecretRecord) -> None:
+        # Tags only: no new version, so AWSPREVIOUS keeps holding the previous secret.
+        key = self.key_for(record.provider, record.name)
+        description = self._owned(key)
+        if description is None or "DeletedDate" in description:
+            return
+        self._call("TagResource", "tag_resource", SecretId=key, Tags=_tags(record))
+
     def delete(self, provider: str, name: str) -> None:
         key = self.key_for(provider, name)
         description = self._owned(key)

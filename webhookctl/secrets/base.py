@@ -24,4 +24,11 @@ class SecretsBackend(Protocol):
         """Create or replace a record written by webhookctl; never a foreign entry."""
         ...
 
+    def update_metadata(self, record: SecretRecord) -> None:
+        """Record what only a plan reads (the vendor's generated_at), leaving the secrets as they are.
+
+        `record` is metadata (no secret values) of a record this backend already holds.
+        """
+        ...
+
     def delete(self, provider: str, name: str) -> None: ...

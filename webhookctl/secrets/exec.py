@@ -21,7 +21,7 @@ from typing import Any
 
 from webhookctl.config.models import ExecSecrets
 from webhookctl.errors import ForeignEntryError, SecretsError
-from webhookctl.secrets.record import MANAGED_BY, SecretRecord
+from webhookctl.secrets.record import MANAGED_BY, SecretRecord, with_metadata
 
 
 class ExecBackend:
@@ -85,6 +85,12 @@ class ExecBackend:
     def write(self, record: SecretRecord) -> None:
         self._owned(record.provider, record.name)
         self._run("store", {**self._request(record.provider, record.name), "record": record.to_dict()})
+
+    def update_metadata(self, record: SecretRecord) -> None:
+        # The store keeps metadata beside the secrets: rewrite the record with the new times.
+        full = self.read(record.provider, record.name)
+        if full is not None:
+            self.write(with_metadata(full, record))
 
     def delete(self, provider: str, name: str) -> None:
         if self._owned(provider, name):

@@ -131,6 +131,14 @@ class FileBackend:
             atomic_write(record_path, json.dumps(record.to_dict(with_secrets=True), indent=2) + "\n")
             atomic_write(meta_path, json.dumps(record.to_dict(with_secrets=False), indent=2) + "\n")
 
+    def update_metadata(self, record: SecretRecord) -> None:
+        # Only the index a plan reads; the record file keeps its secrets (and its older times).
+        record_path, meta_path = self._paths(record.provider, record.name)
+        with self._locked():
+            self._check_owner(record_path)
+            if record_path.exists():
+                atomic_write(meta_path, json.dumps(record.to_dict(with_secrets=False), indent=2) + "\n")
+
     def delete(self, provider: str, name: str) -> None:
         record_path, meta_path = self._paths(provider, name)
         with self._locked():

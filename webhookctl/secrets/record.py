@@ -160,3 +160,11 @@ def from_flat(flat: dict[str, str]) -> SecretRecord:
         fields = {key[len(prefix):]: value for key, value in flat.items() if key.startswith(prefix)}
         data[version] = fields or None
     return SecretRecord.from_dict(data)
+
+
+def with_metadata(full: SecretRecord, metadata: SecretRecord) -> SecretRecord:
+    """`full` (secrets included) carrying `metadata`'s vendor times: for stores without separate metadata."""
+    current = full.current
+    if current is not None and metadata.current is not None and current.fingerprint == metadata.current.fingerprint:
+        current = replace(current, generated_at=metadata.current.generated_at)
+    return replace(full, current=current, updated_at=metadata.updated_at)

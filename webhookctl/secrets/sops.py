@@ -27,7 +27,7 @@ import yaml
 from webhookctl.config.models import SopsSecrets
 from webhookctl.errors import ForeignEntryError, SecretsError
 from webhookctl.secrets.file import atomic_write, private_dir
-from webhookctl.secrets.record import MANAGED_BY, SecretRecord
+from webhookctl.secrets.record import MANAGED_BY, SecretRecord, with_metadata
 
 
 class SopsBackend:
@@ -134,6 +134,12 @@ class SopsBackend:
 
     def write(self, record: SecretRecord) -> None:
         self._change(record.provider, self.key_for(record.provider, record.name), record.to_dict(with_secrets=True))
+
+    def update_metadata(self, record: SecretRecord) -> None:
+        # The store keeps metadata beside the secrets: rewrite the record with the new times.
+        full = self.read(record.provider, record.name)
+        if full is not None:
+            self.write(with_metadata(full, record))
 
     def delete(self, provider: str, name: str) -> None:
         self._change(provider, self.key_for(provider, name), None)

@@ -148,6 +148,14 @@ class VaultBackend:
                 raise
             self._kv.update_metadata(path=path, custom_metadata=to_flat(record), mount_point=self.config.mount)
 
+    def update_metadata(self, record: SecretRecord) -> None:
+        # custom_metadata only: no new version of the secret data.
+        path = self.key_for(record.provider, record.name)
+        if self._owned(path) is None:
+            return
+        with self._errors(f"updating metadata of {path}"):
+            self._kv.update_metadata(path=path, custom_metadata=to_flat(record), mount_point=self.config.mount)
+
     def delete(self, provider: str, name: str) -> None:
         path = self.key_for(provider, name)
         if self._owned(path) is None:

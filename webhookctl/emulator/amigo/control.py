@@ -6,6 +6,7 @@ POST /_emulator/faults    {"maintenance"?, "conflict_writes"?, "latency_ms"?, "l
 POST /_emulator/clock     {"advance_seconds"? | "offset_seconds"?} -> {"now", "offset_seconds"}
 POST /_emulator/orgs      {"id", "user_id", "api_key_id", "api_key"}
 POST /_emulator/settings  {"rate_limits"?, "rate_window_seconds"?, "time_scale"?}
+GET  /_emulator/stats                                             -> {"requests", "throttled"} per endpoint
 """
 
 from __future__ import annotations
@@ -96,7 +97,11 @@ def control_routes(emulator: AmigoEmulator) -> list[Route]:
             }
         )
 
+    async def stats(request: Request) -> Response:
+        return json_response({"requests": dict(emulator.requests), "throttled": dict(emulator.throttled)})
+
     return [
+        Route("/_emulator/stats", stats, methods=["GET"]),
         Route("/_emulator/events", events, methods=["POST"]),
         Route("/_emulator/idle", idle, methods=["POST"]),
         Route("/_emulator/faults", faults, methods=["POST"]),
