@@ -157,6 +157,9 @@ def test_v1_shapes_over_the_same_store(client: httpx.Client) -> None:
     listed = client.get("/api/webhooks").json()
     Draft202012Validator(V1_LIST).validate(listed)
     assert listed["meta"]["pagination"]["links"] == [] and listed["meta"]["pagination"]["per_page"] == 25
+    shown = client.get(f"/api/webhooks/{created.json()['id']}")
+    assert shown.status_code == 200 and shown.json() == created.json()
+    assert client.get("/api/webhooks/999999").json() == {"error": "Webhook not found"}
     v2 = client.get(f"/api/v2/webhooks/{created.json()['id']}").json()
     assert v2["events"] == ["record.*", "client.created"] and v2["is_enabled"] is True
     updated = client.put(f"/api/webhooks/{created.json()['id']}", json={"active": False, "events": "form.*"})
