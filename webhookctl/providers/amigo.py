@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,7 +12,13 @@ import httpx
 from webhookctl import errors
 from webhookctl.model import Capabilities, Delivery, Issued, LiveDestination, Secret
 from webhookctl.providers.base import DeliveryQuery
-from webhookctl.providers.http import AmbiguousError, ApiClient, RetryPolicy, find_after_ambiguous
+from webhookctl.providers.http import (
+    AmbiguousError,
+    ApiBacked,
+    ApiClient,
+    RetryPolicy,
+    find_after_ambiguous,
+)
 
 CAPABILITIES = Capabilities(
     vendor="amigo",
@@ -39,7 +45,7 @@ def format_time(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-class AmigoProvider:
+class AmigoProvider(ApiBacked):
     capabilities = CAPABILITIES
 
     def __init__(
@@ -67,15 +73,6 @@ class AmigoProvider:
         self._expires_at = 0.0
         self.api = ApiClient(base_url, transport=transport, retry=retry, timeout=timeout)
         self._prefix = f"/v1/{organization}"
-
-    async def aclose(self) -> None:
-        await self.api.aclose()
-
-    def vendor_now(self) -> datetime:
-        return self.api.vendor_now()
-
-    def on_rate_wait(self, listener: Callable[[str, float], None]) -> None:
-        self.api.pacer.on_wait = listener
 
     # -- auth -------------------------------------------------------------------
 

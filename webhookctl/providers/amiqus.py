@@ -6,7 +6,7 @@ one-view risk: a lost create answer is recovered by listing.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +15,13 @@ import httpx
 from webhookctl import errors
 from webhookctl.model import Capabilities, Delivery, Issued, LiveDestination, Secret
 from webhookctl.providers.base import DeliveryQuery
-from webhookctl.providers.http import AmbiguousError, ApiClient, RetryPolicy, find_after_ambiguous
+from webhookctl.providers.http import (
+    AmbiguousError,
+    ApiBacked,
+    ApiClient,
+    RetryPolicy,
+    find_after_ambiguous,
+)
 
 CAPABILITIES = Capabilities(
     vendor="amiqus",
@@ -34,7 +40,7 @@ def parse_time(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-class AmiqusProvider:
+class AmiqusProvider(ApiBacked):
     capabilities = CAPABILITIES
 
     def __init__(
@@ -54,15 +60,6 @@ class AmiqusProvider:
         self.scope = f"amiqus:{display_url or base_url}#{token_hint(token)}"
         self.api = ApiClient(base_url.rstrip("/"), transport=transport, retry=retry, timeout=timeout)
         self._auth = {"authorization": f"Bearer {token}"}
-
-    async def aclose(self) -> None:
-        await self.api.aclose()
-
-    def vendor_now(self) -> datetime:
-        return self.api.vendor_now()
-
-    def on_rate_wait(self, listener: Callable[[str, float], None]) -> None:
-        self.api.pacer.on_wait = listener
 
     async def _call(self, endpoint: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         return await self.api.request(endpoint, method, self.api_path(path), headers=self._auth, **kwargs)

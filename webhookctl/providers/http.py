@@ -188,3 +188,18 @@ class ApiClient:
                 self.on_retry(endpoint, str(failure))
             if response is None or response.status_code != 429:
                 await asyncio.sleep(self.retry.delay(attempt - 1))
+
+
+class ApiBacked:
+    """What every provider over an `ApiClient` shares: closing, the vendor's clock, rate-limit waits."""
+
+    api: ApiClient
+
+    async def aclose(self) -> None:
+        await self.api.aclose()
+
+    def vendor_now(self) -> datetime:
+        return self.api.vendor_now()
+
+    def on_rate_wait(self, listener: Callable[[str, float], None]) -> None:
+        self.api.pacer.on_wait = listener

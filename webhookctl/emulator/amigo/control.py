@@ -11,30 +11,23 @@ GET  /_emulator/stats                                             -> {"requests"
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from webhookctl.emulator.amigo.settings import WEBHOOK_TYPES
-from webhookctl.emulator.common.clock import isoformat
+from webhookctl.emulator.common.control import common_routes, read_json
 from webhookctl.emulator.common.http import json_response
 
 if TYPE_CHECKING:
     from webhookctl.emulator.amigo.app import AmigoEmulator
 
 
-async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    value = json.loads(raw) if raw else {}
-    return value if isinstance(value, dict) else {}
-
-
 def control_routes(emulator: AmigoEmulator) -> list[Route]:
     async def events(request: Request) -> Response:
-        body = await _body(request)
+        body = await read_json(request)
         org, event_type = str(body.get("org", "")), str(body.get("type", ""))
         if emulator.org_document(org) is None:
             return json_response({"detail": f"unknown organization {org!r}"}, 404)
@@ -43,13 +36,8 @@ def control_routes(emulator: AmigoEmulator) -> list[Route]:
         ids = emulator.deliverer.trigger(org, event_type, body.get("data"))
         return json_response({"delivery_ids": ids})
 
-    async def idle(request: Request) -> Response:
-        body = await _body(request)
-        done = await emulator.deliverer.idle(float(body.get("timeout", 30)))
-        return json_response({"idle": done})
-
     async def faults(request: Request) -> Response:
-        body = await _body(request)
+        body = await read_json(request)
         if "maintenance" in body:
             emulator.faults.maintenance = bool(body["maintenance"])
         if "conflict_writes" in body:
@@ -65,23 +53,15 @@ def control_routes(emulator: AmigoEmulator) -> list[Route]:
             }
         )
 
-    async def clock(request: Request) -> Response:
-        body = await _body(request)
-        if "offset_seconds" in body:
-            emulator.clock.offset = float(body["offset_seconds"])
-        if "advance_seconds" in body:
-            emulator.clock.advance(float(body["advance_seconds"]))
-        return json_response({"now": isoformat(emulator.clock.now()), "offset_seconds": emulator.clock.offset})
-
     async def orgs(request: Request) -> Response:
-        body = await _body(request)
+        body = await read_json(request)
         emulator.provision(
             str(body["id"]), str(body["user_id"]), str(body["api_key_id"]), str(body["api_key"])
         )
         return json_response({"id": body["id"]}, 201)
 
     async def settings(request: Request) -> Response:
-        body = await _body(request)
+        body = await read_json(request)
         if "rate_limits" in body:
             emulator.settings.rate_limits.update({k: int(v) for k, v in body["rate_limits"].items()})
         if "rate_window_seconds" in body:
@@ -101,11 +81,10 @@ def control_routes(emulator: AmigoEmulator) -> list[Route]:
         return json_response({"requests": dict(emulator.requests), "throttled": dict(emulator.throttled)})
 
     return [
+        *common_routes(emulator.clock, emulator.deliverer.in_flight),
         Route("/_emulator/stats", stats, methods=["GET"]),
         Route("/_emulator/events", events, methods=["POST"]),
-        Route("/_emulator/idle", idle, methods=["POST"]),
         Route("/_emulator/faults", faults, methods=["POST"]),
-        Route("/_emulator/clock", clock, methods=["POST"]),
         Route("/_emulator/orgs", orgs, methods=["POST"]),
         Route("/_emulator/settings", settings, methods=["POST"]),
     ]

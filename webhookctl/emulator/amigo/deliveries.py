@@ -14,6 +14,7 @@ from starlette.datastructures import QueryParams
 
 from webhookctl.emulator.amigo.validation import validation_error
 from webhookctl.emulator.common.clock import isoformat, parse_iso
+from webhookctl.emulator.common.control import Deliveries
 from webhookctl.emulator.common.outbound import delivery_target, is_loopback
 from webhookctl.emulator.common.store import Document
 
@@ -44,7 +45,7 @@ def default_payload(org: str, event_type: str) -> dict[str, Any]:
 class Deliverer:
     def __init__(self, emulator: AmigoEmulator) -> None:
         self._emulator = emulator
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.in_flight = Deliveries()
 
     def trigger(self, org: str, event_type: str, data: dict[str, Any] | None) -> list[str]:
         """Record one delivery per destination accepting the type and start sending them."""
@@ -71,18 +72,8 @@ class Deliverer:
                 )
                 created.append(delivery_id)
         for delivery_id in created:
-            task = asyncio.get_running_loop().create_task(self._send(org, delivery_id))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self.in_flight.start(self._send(org, delivery_id))
         return created
-
-    async def idle(self, timeout: float) -> bool:
-        """Wait until no delivery is in flight; False if the timeout came first."""
-        pending = set(self._tasks)
-        if not pending:
-            return True
-        _, still = await asyncio.wait(pending, timeout=timeout)
-        return not still
 
     def _signatures(self, destination: dict[str, Any], timestamp_ms: str, body: bytes) -> tuple[str, bool]:
         now = self._emulator.clock.now()

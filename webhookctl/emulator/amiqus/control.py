@@ -10,30 +10,23 @@ POST /_emulator/settings  {"rate_limit"?, "rate_window_seconds"?, "time_scale"?}
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from webhookctl.emulator.amiqus.settings import DELIVERABLE
-from webhookctl.emulator.common.clock import isoformat
+from webhookctl.emulator.common.control import common_routes, read_json
 from webhookctl.emulator.common.http import json_response
 
 if TYPE_CHECKING:
     from webhookctl.emulator.amiqus.app import AmiqusEmulator
 
 
-async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    value = json.loads(raw) if raw else {}
-    return value if isinstance(value, dict) else {}
-
-
 def control_routes(emulator: AmiqusEmulator) -> list[Route]:
     async def events(request: Request) -> Response:
-        body = await _body(request)
+        body = await read_json(request)
         team = body.get("team")
         if team is None and "token" in body:
             team = ((emulator.store.get("__tokens__") or {}).get(body["token"]) or {}).get("team")
@@ -43,33 +36,21 @@ def control_routes(emulator: AmiqusEmulator) -> list[Route]:
             return json_response({"error": f"unknown event {body.get('event')!r}"}, 422)
         return json_response({"delivery_ids": emulator.deliverer.trigger(str(team), body["event"], body.get("data"))})
 
-    async def idle(request: Request) -> Response:
-        body = await _body(request)
-        return json_response({"idle": await emulator.deliverer.idle(float(body.get("timeout", 30)))})
-
     async def faults(request: Request) -> Response:
-        body = await _body(request)
+        body = await read_json(request)
         if "maintenance" in body:
             emulator.maintenance = bool(body["maintenance"])
         if "latency_ms" in body:
             emulator.latency_seconds = float(body["latency_ms"]) / 1000
         return json_response({"maintenance": emulator.maintenance, "latency_ms": emulator.latency_seconds * 1000})
 
-    async def clock(request: Request) -> Response:
-        body = await _body(request)
-        if "offset_seconds" in body:
-            emulator.clock.offset = float(body["offset_seconds"])
-        if "advance_seconds" in body:
-            emulator.clock.advance(float(body["advance_seconds"]))
-        return json_response({"now": isoformat(emulator.clock.now()), "offset_seconds": emulator.clock.offset})
-
     async def tokens(request: Request) -> Response:
-        body = await _body(request)
+        body = await read_json(request)
         team = emulator.add_token(str(body["token"]), body.get("team"), read_only=bool(body.get("read_only")))
         return json_response({"team": team}, 201)
 
     async def settings(request: Request) -> Response:
-        body = await _body(request)
+        body = await read_json(request)
         if "rate_limit" in body:
             emulator.settings.rate_limit = int(body["rate_limit"])
         if "rate_window_seconds" in body:
@@ -82,10 +63,9 @@ def control_routes(emulator: AmiqusEmulator) -> list[Route]:
                               "time_scale": emulator.settings.time_scale})
 
     return [
+        *common_routes(emulator.clock, emulator.deliverer.in_flight),
         Route("/_emulator/events", events, methods=["POST"]),
-        Route("/_emulator/idle", idle, methods=["POST"]),
         Route("/_emulator/faults", faults, methods=["POST"]),
-        Route("/_emulator/clock", clock, methods=["POST"]),
         Route("/_emulator/tokens", tokens, methods=["POST"]),
         Route("/_emulator/settings", settings, methods=["POST"]),
     ]

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from webhookctl.emulator.amiqus.wire import v2_time
+from webhookctl.emulator.common.control import Deliveries
 from webhookctl.emulator.common.outbound import delivery_target, is_loopback
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def _body(response: httpx.Response) -> Any:
 class Deliverer:
     def __init__(self, emulator: AmiqusEmulator) -> None:
         self._emulator = emulator
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.in_flight = Deliveries()
 
     def trigger(self, team: str, event: str, data: Any = None) -> list[str]:
         emulator = self._emulator
@@ -86,18 +87,9 @@ class Deliverer:
                 document["deliveries"].append(delivery)
                 started.append((delivery["id"], body))
         for delivery_id, body in started:
-            task = asyncio.get_running_loop().create_task(self._send(team, delivery_id, body))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self.in_flight.start(self._send(team, delivery_id, body))
         store = emulator.team_document(team) or {"deliveries": []}
         return [d["uuid"] for d in store["deliveries"] if d["id"] in {i for i, _ in started}]
-
-    async def idle(self, timeout: float) -> bool:
-        pending = set(self._tasks)
-        if not pending:
-            return True
-        _, still = await asyncio.wait(pending, timeout=timeout)
-        return not still
 
     async def _send(self, team: str, delivery_id: int, body: bytes) -> None:
         emulator = self._emulator
