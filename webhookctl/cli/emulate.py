@@ -8,13 +8,6 @@ from pathlib import Path
 
 import click
 
-from webhookctl.emulator.amigo import AmigoEmulator, AmigoSettings, create_app
-from webhookctl.emulator.amigo.accounts import read_seed, seed_documents
-from webhookctl.emulator.amiqus import AmiqusEmulator, AmiqusSettings
-from webhookctl.emulator.amiqus import create_app as amiqus_app
-from webhookctl.emulator.common.serve import bind, serve
-from webhookctl.emulator.common.store import DocumentStore
-
 
 @click.group("emulate")
 def emulate() -> None:
@@ -75,6 +68,12 @@ def amigo(
     token_ttl: float,
 ) -> None:
     """The Amigo webhook-destination API."""
+    # Imported here: the emulators (Starlette, uvicorn) are not needed by any other command.
+    from webhookctl.emulator.amigo import AmigoEmulator, AmigoSettings, create_app
+    from webhookctl.emulator.amigo.accounts import read_seed, seed_documents
+    from webhookctl.emulator.common.serve import bind, serve
+    from webhookctl.emulator.common.store import DocumentStore
+
     account = (org, user_id, api_key_id, api_key)
     if any(account) and not all(account):
         raise click.UsageError("--org, --user-id, --api-key-id and --api-key go together")
@@ -109,6 +108,11 @@ def amigo(
 def amiqus(host: str, port: int, tokens: tuple[str, ...], db: Path | None, control: bool, rate_limit: int,
            rate_window: float, time_scale: float, deliver_plain_http: bool) -> None:
     """The Amiqus ID webhooks API: v2 under /api/v2, v1 under /api."""
+    from webhookctl.emulator.amiqus import AmiqusEmulator, AmiqusSettings
+    from webhookctl.emulator.amiqus import create_app as amiqus_app
+    from webhookctl.emulator.common.serve import bind, serve
+    from webhookctl.emulator.common.store import DocumentStore
+
     settings = AmiqusSettings(control=control, rate_limit=rate_limit, rate_window_seconds=rate_window,
                               time_scale=time_scale, deliver_plain_http=deliver_plain_http)
     emulator = AmiqusEmulator(settings, DocumentStore(db))
