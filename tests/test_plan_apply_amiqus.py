@@ -190,3 +190,17 @@ def test_one_plan_across_both_vendors(tmp_path: Path, amigo_server: AmigoServer,
     assert workspace.run("apply", "--auto-approve").exit_code == 0
     assert workspace.run("plan", "--detailed-exitcode").exit_code == 0
     assert workspace.record("conversations", "amigo-prod") and workspace.record("records", "kyc-v2")
+
+
+def test_two_providers_on_one_team_do_not_delete_each_other(tmp_path: Path, amiqus_server: AmiqusServer) -> None:
+    """v1 and v2 with one token reach the same team: neither's destinations are the other's strays."""
+    workspace = Workspace(tmp_path, {"kyc": Team(amiqus_server.url, amiqus_server.token, "v2"),
+                                     "kyc-v1": Team(amiqus_server.url, amiqus_server.token, "v1")})
+    workspace.unmanaged = "delete"
+    workspace.add("records", "https://records.example.com/", provider="kyc")
+    workspace.add("forms", "https://forms.example.com/", provider="kyc-v1")
+    assert workspace.run("apply", "--auto-approve").exit_code == 0
+    assert workspace.run("plan", "--detailed-exitcode").exit_code == 0
+    assert sorted(h["url"] for h in live(amiqus_server)) == ["https://forms.example.com/", "https://records.example.com/"]
+    plan = json.loads(workspace.run("plan", "--format", "json").stdout)
+    assert {p["scope"] for p in plan["providers"]} == {plan["providers"][0]["scope"]}  # one account

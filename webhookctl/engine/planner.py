@@ -55,6 +55,7 @@ class _Account:
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    siblings_urls: set[str] = field(default_factory=set)
 
 
 def _state(destination: LiveDestination | DesiredDestination, set_fields: frozenset[str]) -> dict[str, Any]:
@@ -94,9 +95,13 @@ def build_plan(
     if unknown:
         raise PlanError(f"no destination named {', '.join(sorted(unknown))} in the configuration")
     failures: list[str] = []
-    for snapshot in sorted(snapshots, key=lambda s: s.provider):
+    ordered = sorted(snapshots, key=lambda s: s.provider)
+    for snapshot in ordered:
         # Secret ages and rotation windows are measured on the vendor's clock.
         account = _Account(config, snapshot, options, snapshot.vendor_now or now, key_for)
+        # Another provider on the same account (same scope) declares these: they are not unmanaged.
+        account.siblings_urls = {d.url for other in ordered if other.scope == snapshot.scope
+                                 and other.provider != snapshot.provider for d in config.for_provider(other.provider)}
         state = _plan_account(account)
         plan.providers.append(state)
         plan.changes += sorted(account.changes, key=lambda c: LEVELS[c.action])
@@ -164,7 +169,7 @@ def _plan_account(account: _Account) -> ProviderState:
         ))
     account.changes += deletes_for_removed
 
-    unmanaged = [d for d in snapshot.live if d.id not in claimed]
+    unmanaged = [d for d in snapshot.live if d.id not in claimed and d.url not in account.siblings_urls]
     policy = provider_config.unmanaged
     if policy == "delete" and not options.targets:
         account.changes += [

@@ -6,6 +6,7 @@ one-view risk: a lost create answer is recovered by listing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -57,7 +58,9 @@ class AmiqusProvider(ApiBacked):
     ) -> None:
         self.name = name
         self.version = api_version
-        self.scope = f"amiqus:{display_url or base_url}#{token_hint(token)}"
+        # One team, whichever API version reaches it: the scope names the host and the token.
+        root = re.sub(r"/api(/v2)?/?$", "", display_url or base_url)
+        self.scope = f"amiqus:{root}#{token_hint(token)}"
         self.api = ApiClient(base_url.rstrip("/"), transport=transport, retry=retry, timeout=timeout)
         self._auth = {"authorization": f"Bearer {token}"}
 
