@@ -105,7 +105,8 @@ def test_a_failing_check_exits_1(workspace: Workspace, amigo_server: AmigoServer
     amigo_server.control("faults", {"maintenance": True})
     result = workspace.run("drift")
     assert result.exit_code == 1
-    assert result.stderr == "error: The service is going through temporary maintenance.\n"
+    assert result.stderr == (f"error: prod (amigo:{amigo_server.url}/acme): "
+                             "The service is going through temporary maintenance.\n")
 
 
 def test_amiqus_findings(tmp_path: Path, amiqus_server: AmiqusServer) -> None:

@@ -11,6 +11,7 @@ from webhookctl.config import models
 from webhookctl.config.desired import Config
 from webhookctl.embedded import EMULATOR_URL, amigo_transport, amiqus_transport
 from webhookctl.engine.snapshot import Snapshot
+from webhookctl.errors import ProviderError
 from webhookctl.providers.amigo import AmigoProvider
 from webhookctl.providers.amiqus import AmiqusProvider
 from webhookctl.providers.base import Provider
@@ -71,7 +72,11 @@ class Session:
 
     async def snapshot(self, name: str) -> Snapshot:
         provider = self.provider(name)
-        live = await provider.list()
+        try:
+            live = await provider.list()
+        except ProviderError as error:
+            # Say which account: a run reads many.
+            raise type(error)(f"{name} ({provider.scope}): {error}", error.status) from None
         records = await asyncio.to_thread(self.backend.list_metadata, name)
         return Snapshot(
             provider=name,
