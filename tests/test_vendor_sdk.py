@@ -1,15 +1,19 @@
-"""The Amigo emulator as the vendor's own Python SDK (amigo-sdk) sees it.
+"""The emulators as the vendors' own client libraries see them.
 
-The SDK has no webhook resource, so this drives the webhook paths through its HTTP
-client (sign-in, token refresh, retries), parses every answer with its generated
-pydantic models, and verifies deliveries with its own webhook parser.
+amigo-sdk has no webhook resource, so the webhook paths go through its HTTP client
+(sign-in, token refresh, retries), every answer is parsed with its generated
+pydantic models, and deliveries are verified with its own webhook parser.
+django-amiqus's API wrapper and HMAC check are used as they are.
 """
 
 from __future__ import annotations
 
+import base64
+import hmac
+
 import pytest
 
-from tests.conftest import AmigoServer
+from tests.conftest import AmigoServer, AmiqusServer
 from tests.support.servers import receiver
 
 amigo_sdk = pytest.importorskip("amigo_sdk")
@@ -79,3 +83,32 @@ def test_the_sdk_sees_the_documented_errors(sdk: AmigoHttpClient, amigo_server: 
         sdk.request("DELETE", f"{base}/{'0' * 24}")
     assert getattr(raised.value, "status_code", None) == 404
     sdk.close()
+
+
+def test_the_amiqus_client_library_against_the_emulator(amiqus_server: AmiqusServer) -> None:
+    """django-amiqus (the vendor-listed Django client): its API wrapper and its signature check."""
+    django_conf = pytest.importorskip("django.conf")
+    if not django_conf.settings.configured:
+        django_conf.settings.configure(AMIQUS_ACCESS_TOKEN=amiqus_server.token,
+                                       AMIQUS_WEBHOOK_SECURITY_TOKEN="unused", AMIQUS_TEST_MODE=False)
+    # The library reads its token from Django settings when first imported: settings come first.
+    from amiqus import api
+    from amiqus.decorators import _hmac
+
+    assert api.API_KEY == amiqus_server.token
+    api.API_ROOT = f"{amiqus_server.url}/api/v2/"  # the library's production root, pointed here
+    with receiver() as hook:
+        created = api.post("webhooks", data={"url": hook.url, "events": ["record.*"]})
+        assert created["object"] == "webhook" and len(created["secret"]) == 64
+        assert api.get(f"webhooks/{created['id']}") == created
+        assert api.patch(f"webhooks/{created['id']}", data={"events": ["*"]})["events"] == ["*"]
+        assert [w["id"] for w in api.get("webhooks")["data"]] == [created["id"]]
+        with pytest.raises(api.ApiError) as raised:
+            api.get("webhooks/999999")
+        assert raised.value.status_code == 404 and raised.value.error_type == "Webhook not found"
+
+        amiqus_server.control("events", {"team": amiqus_server.team, "event": "record.finished"})
+        amiqus_server.control("idle", {})
+        [request] = hook.wait_for(1)
+    expected = _hmac(created["secret"].encode(), request.body)  # the library's own HMAC
+    assert hmac.compare_digest(base64.b64decode(request.headers["x-aqid-signature"]), expected)
