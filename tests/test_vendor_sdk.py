@@ -95,7 +95,7 @@ def test_the_amiqus_client_library_against_the_emulator(amiqus_server: AmiqusSer
     from amiqus import api
     from amiqus.decorators import _hmac
 
-    assert api.API_KEY == amiqus_server.token
+    assert amiqus_server.token == api.API_KEY
     api.API_ROOT = f"{amiqus_server.url}/api/v2/"  # the library's production root, pointed here
     with receiver() as hook:
         created = api.post("webhooks", data={"url": hook.url, "events": ["record.*"]})
