@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -19,6 +19,7 @@ from webhookctl.providers.http import (
     RetryPolicy,
     find_after_ambiguous,
 )
+from webhookctl.timefmt import format_time, parse_time
 
 CAPABILITIES = Capabilities(
     vendor="amigo",
@@ -34,15 +35,6 @@ CAPABILITIES = Capabilities(
 # The SDKs refresh a token this long before it expires.
 REFRESH_MARGIN = 300.0
 DELIVERY_PAGE = 50
-
-
-def parse_time(text: str) -> datetime:
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def format_time(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class AmigoProvider(ApiBacked):

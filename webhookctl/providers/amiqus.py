@@ -23,6 +23,7 @@ from webhookctl.providers.http import (
     RetryPolicy,
     find_after_ambiguous,
 )
+from webhookctl.timefmt import parse_time
 
 CAPABILITIES = Capabilities(
     vendor="amiqus",
@@ -34,11 +35,6 @@ CAPABILITIES = Capabilities(
     can_rotate=False,
 )
 PAGE_SIZE = 100
-
-
-def parse_time(text: str) -> datetime:
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class AmiqusProvider(ApiBacked):

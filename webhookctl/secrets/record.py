@@ -22,24 +22,22 @@ record without any `secret` value, and is all a plan ever reads.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from webhookctl.model import Secret, fingerprint
+from webhookctl.timefmt import format_time, parse_time
 
 FORMAT = "webhookctl/secret-record@1"
 MANAGED_BY = "webhookctl"
 
 
 def _time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parse_time(value) if value else None
 
 
 def _text(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+    return format_time(value) if value else None
 
 
 @dataclass(frozen=True)
