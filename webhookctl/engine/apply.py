@@ -18,7 +18,7 @@ from webhookctl.engine.custody import take_custody
 from webhookctl.engine.plan import Change, Plan
 from webhookctl.engine.planner import PlanOptions, build_plan
 from webhookctl.errors import PlanError, ProviderError, SecretsError, WebhookctlError
-from webhookctl.model import Issued
+from webhookctl.model import Issued, LiveDestination
 from webhookctl.providers.base import Provider
 from webhookctl.secrets.escrow import EscrowEntry
 from webhookctl.secrets.record import SecretRecord, SecretVersion
@@ -209,8 +209,10 @@ class Applier:
     async def _settle(self, name: str) -> tuple[list[str], list[str]]:
         """Re-read the account: verify it converged, record vendor times, drop ended previous secrets."""
         snapshot = await self.session.snapshot(name)
-        notes = await asyncio.to_thread(self._housekeep, name, snapshot.live, self.session.provider(name).vendor_now())
-        snapshot = replace(snapshot, records=await asyncio.to_thread(self.session.backend.list_metadata, name))
+        notes, wrote = await asyncio.to_thread(self._housekeep, name, snapshot.live, snapshot.records,
+                                               self.session.provider(name).vendor_now())
+        if wrote:
+            snapshot = replace(snapshot, records=await asyncio.to_thread(self.session.backend.list_metadata, name))
         try:
             again = build_plan(self.session.config, [snapshot], snapshot.vendor_now or _now(),
                                PlanOptions(targets=frozenset(self.plan.targets)))
@@ -218,8 +220,8 @@ class Applier:
             return [f"{name}: after apply, the account does not match the configuration: {error}"], notes
         # Judge against what this plan set out to do (a saved plan may predate the configuration);
         # a policy rotation can only be due again if time passed, so it is not a failure.
-        touched = {(c.name, c.destination_id) for c in self.plan.for_provider(name)}
-        names = {n for n, _ in touched if n} | {i for _, i in touched if i}
+        planned = self.plan.for_provider(name)
+        names = {c.name for c in planned if c.name} | {c.destination_id for c in planned if c.destination_id}
         errors = [
             f"{name}: after apply, {c.action} {c.name or c.url} is still needed ({c.reason})"
             for c in again.changes
@@ -227,10 +229,12 @@ class Applier:
         ]
         return errors, notes
 
-    def _housekeep(self, name: str, live: list[Any], now: datetime) -> list[str]:
-        backend, notes = self.session.backend, []
+    def _housekeep(self, name: str, live: list[LiveDestination], records: list[SecretRecord],
+                   now: datetime) -> tuple[list[str], bool]:
+        """Stamp vendor times and drop ended previous secrets; says whether it wrote anything."""
+        backend, notes, wrote = self.session.backend, [], False
         generated = {d.id: d.secret_generated_at for d in live}
-        for meta in backend.list_metadata(name):
+        for meta in records:
             stamp = generated.get(meta.destination_id)
             needs_stamp = meta.current is not None and meta.current.generated_at is None and stamp is not None
             expired = meta.previous is not None and meta.previous.valid_until is not None \
@@ -244,9 +248,11 @@ class Applier:
                         record = replace(record, current=replace(record.current, generated_at=stamp))
                     backend.write(replace(record, previous=None, updated_at=now))
                     notes.append(f"{name}/{meta.name}: dropped the previous secret (its dual-signing window ended)")
+                    wrote = True
                 elif needs_stamp and meta.current is not None:
                     backend.update_metadata(replace(meta, current=replace(meta.current, generated_at=stamp),
                                                     updated_at=now))
+                    wrote = True
             except SecretsError as error:
                 notes.append(f"{name}/{meta.name}: could not update the record: {error}")
-        return notes
+        return notes, wrote
