@@ -84,7 +84,7 @@ class ExecBackend:
 
     def write(self, record: SecretRecord) -> None:
         self._owned(record.provider, record.name)
-        self._run("store", {**self._request(record.provider, record.name), "record": record.to_dict()})
+        self._run("store", {**self._request(record.provider, record.name), "record": record.to_dict(with_secrets=True)})
 
     def update_metadata(self, record: SecretRecord) -> None:
         # The store keeps metadata beside the secrets: rewrite the record with the new times.

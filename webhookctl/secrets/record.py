@@ -97,7 +97,8 @@ class SecretRecord:
     def has_secret(self) -> bool:
         return self.current is not None
 
-    def to_dict(self, with_secrets: bool = True) -> dict[str, Any]:
+    def to_dict(self, *, with_secrets: bool) -> dict[str, Any]:
+        # No default: every caller says whether secret values go where it writes.
         return {
             "format": FORMAT,
             "managed_by": self.managed_by,
