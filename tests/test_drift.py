@@ -16,9 +16,9 @@ from tests.support.servers import receiver
 from tests.support.workspace import TYPE, Team, Workspace
 from webhookctl.config.load import load_config
 from webhookctl.engine.drift import detect
-from webhookctl.providers.amigo import AmigoProvider
 from webhookctl.secrets.record import SecretRecord
 from webhookctl.session import Session
+from webhookctl.vendors.amigo.client import AmigoClient
 
 
 def drift(workspace: Workspace, *args: str) -> tuple[int, dict[str, Any]]:
@@ -183,8 +183,9 @@ def test_drift_is_strictly_read_only(workspace: Workspace, amigo_server: AmigoSe
     async def check() -> Any:
         session = Session(config)
         session.backend = ReadOnlyBackend(session.backend)  # type: ignore[assignment]
-        session._providers["prod"] = AmigoProvider(
-            "prod", base_url=amigo_server.url, organization=amigo_server.org, api_key=amigo_server.api_key,
+        session._providers["prod"] = AmigoClient(
+            "prod", scope=session.config.account_of("prod"), base_url=amigo_server.url,
+            organization=amigo_server.org, api_key=amigo_server.api_key,
             api_key_id=amigo_server.api_key_id, user_id=amigo_server.user_id, transport=transport)
         try:
             return await detect(session, timedelta(days=1), datetime.now(UTC))

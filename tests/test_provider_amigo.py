@@ -10,18 +10,18 @@ import pytest
 
 from tests.conftest import AmigoServer
 from webhookctl import errors
-from webhookctl.providers.amigo import AmigoProvider
+from webhookctl.vendors.amigo.client import AmigoClient
 
 T = TypeVar("T")
 
 
-def provider(server: AmigoServer, **overrides: str) -> AmigoProvider:
+def provider(server: AmigoServer, **overrides: str) -> AmigoClient:
     values = {"api_key": server.api_key, "api_key_id": server.api_key_id, "user_id": server.user_id,
               "organization": server.org, **overrides}
-    return AmigoProvider("prod", base_url=server.url, **values)  # type: ignore[arg-type]
+    return AmigoClient("prod", scope=f"amigo:{server.url}/{server.org}", base_url=server.url, **values)  # type: ignore[arg-type]
 
 
-def run(server: AmigoServer, work: Callable[[AmigoProvider], Awaitable[T]], **overrides: str) -> T:
+def run(server: AmigoServer, work: Callable[[AmigoClient], Awaitable[T]], **overrides: str) -> T:
     async def main() -> T:
         subject = provider(server, **overrides)
         try:
@@ -33,7 +33,7 @@ def run(server: AmigoServer, work: Callable[[AmigoProvider], Awaitable[T]], **ov
 
 
 def test_signs_in_once_and_refreshes_before_expiry(amigo_server: AmigoServer) -> None:
-    async def work(subject: AmigoProvider) -> None:
+    async def work(subject: AmigoClient) -> None:
         await subject.list()
         await subject.list()
         assert amigo_server.emulator.requests["signin"] == 1
@@ -49,7 +49,7 @@ def test_signs_in_once_and_refreshes_before_expiry(amigo_server: AmigoServer) ->
 
 
 def test_a_401_signs_in_again_once(amigo_server: AmigoServer) -> None:
-    async def work(subject: AmigoProvider) -> None:
+    async def work(subject: AmigoClient) -> None:
         await subject.list()
         # The token is refused (revoked, or the vendor's clock jumped): one new sign-in, then success.
         subject._token = "revoked.token.value"
@@ -76,7 +76,7 @@ def test_errors_are_typed_and_carry_the_vendors_words(amigo_server: AmigoServer,
 
 
 def test_the_cap_and_validation_errors(amigo_server: AmigoServer) -> None:
-    async def work(subject: AmigoProvider) -> None:
+    async def work(subject: AmigoClient) -> None:
         with pytest.raises(errors.ValidationFailed, match=r"url: URL must be in HTTPS\."):
             await subject.create("http://a.example.com", {"accepted_types": ["api-key-expiration-soon"]})
         for n in range(10):

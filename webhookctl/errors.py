@@ -5,6 +5,7 @@
     ├── PlanError              the plan cannot be carried out (cap exceeded, rotation too soon, ...)
     │   └── StalePlanError     a saved plan no longer matches the live state
     ├── LockHeldError          another run holds the lock of an organisation
+    ├── MissingExtraError      an optional dependency (extra) is not installed
     ├── SecretsError           the secrets backend refused or failed a read or a write
     │   └── ForeignEntryError  an entry not written by webhookctl is in the way
     └── ProviderError          the vendor API said no (carries the vendor's message, never a secret)
@@ -54,6 +55,10 @@ class StalePlanError(PlanError):
 
 class LockHeldError(WebhookctlError):
     pass
+
+
+class MissingExtraError(WebhookctlError):
+    """An optional dependency is missing; the message names the `pip install` that brings it."""
 
 
 class SecretsError(WebhookctlError):

@@ -72,6 +72,8 @@ class Capabilities:
     can_rotate: bool
     rotation_min_interval: timedelta | None = None
     dual_signing_window: timedelta | None = None
+    # Whether the vendor filters and sorts deliveries itself; otherwise the CLI sorts what it read.
+    server_side_delivery_filters: bool = False
 
 
 @dataclass(frozen=True)

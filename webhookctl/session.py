@@ -7,18 +7,15 @@ from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
-from webhookctl.config import models
 from webhookctl.config.desired import Config
-from webhookctl.embedded import EMULATOR_URL, amigo_transport, amiqus_transport
-from webhookctl.engine.snapshot import Snapshot
 from webhookctl.errors import ProviderError
-from webhookctl.providers.amigo import AmigoProvider
-from webhookctl.providers.amiqus import AmiqusProvider
-from webhookctl.providers.base import Provider
 from webhookctl.secrets.base import SecretsBackend
 from webhookctl.secrets.escrow import Escrow, escrow_key
 from webhookctl.secrets.factory import open_backend
-from webhookctl.vocabulary import AMIQUS_PRODUCTION_URLS
+from webhookctl.snapshot import Snapshot
+from webhookctl.vendors import vendor
+from webhookctl.vendors.contract import Provider
+from webhookctl.vendors.vendor import OpenContext
 
 T = TypeVar("T")
 
@@ -34,31 +31,12 @@ class Session:
 
     def provider(self, name: str) -> Provider:
         if name not in self._providers:
-            self._providers[name] = self._build(name, self.config.providers[name])
+            self._providers[name] = self._build(name)
         return self._providers[name]
 
-    def _build(self, name: str, config: models.AmigoProvider | models.AmiqusProvider) -> Provider:
-        if isinstance(config, models.AmigoProvider):
-            auth = config.auth
-            transport = None
-            base_url = config.base_url
-            if base_url == "emulator":
-                transport = amigo_transport(self.state_dir, config.organization, auth.user_id,
-                                            auth.api_key_id, auth.api_key)
-                base_url = EMULATOR_URL
-            return AmigoProvider(
-                name, base_url=base_url, organization=config.organization, api_key=auth.api_key,
-                api_key_id=auth.api_key_id, user_id=auth.user_id, scheme=auth.scheme, transport=transport,
-                display_url=config.base_url, timeout=self.config.settings.request_timeout,
-            )
-        transport = None
-        base_url = config.base_url or AMIQUS_PRODUCTION_URLS[config.api_version]
-        if base_url == "emulator":
-            transport = amiqus_transport(self.state_dir, config.auth.token)
-            base_url = EMULATOR_URL + ("/api/v2" if config.api_version == "v2" else "/api")
-        return AmiqusProvider(name, base_url=base_url, token=config.auth.token, api_version=config.api_version,
-                              transport=transport, display_url=config.base_url or None,
-                              timeout=self.config.settings.request_timeout)
+    def _build(self, name: str) -> Provider:
+        context = OpenContext(state_dir=self.state_dir, timeout=self.config.settings.request_timeout)
+        return vendor(self.config.vendor_type(name)).open(name, self.config.providers[name], context)
 
     async def gather(self, names: Iterable[str], work: Callable[[str], Awaitable[T]]) -> dict[str, T]:
         """Run `work` for each provider, at most `parallelism` at once."""
@@ -80,7 +58,7 @@ class Session:
         records = await asyncio.to_thread(self.backend.list_metadata, name)
         return Snapshot(
             provider=name,
-            type=self.config.providers[name].type,
+            type=self.config.vendor_type(name),
             scope=provider.scope,
             capabilities=provider.capabilities,
             live=live,

@@ -13,8 +13,9 @@ from webhookctl.cli.timeopts import Moment
 from webhookctl.errors import PlanError
 from webhookctl.model import Delivery
 from webhookctl.presenter import Presenter
-from webhookctl.providers.base import DeliveryQuery
 from webhookctl.session import Session
+from webhookctl.timefmt import format_time
+from webhookctl.vendors.contract import DeliveryQuery
 
 SORT_FIELDS = ("created_at", "status", "type")
 
@@ -74,16 +75,16 @@ def deliveries(name: str, config_paths: tuple[str, ...], status: str | None, eve
             raise PlanError(f"{wanted.provider}/{name} does not exist live yet (apply creates it)")
         query = DeliveryQuery(status=status, type=event_type, since=since, until=until, sort=keys, limit=limit)
         found = [d async for d in provider.deliveries(target.id, query)]
-        return found if provider.capabilities.vendor == "amigo" else _local_sort(found, keys)
+        return found if provider.capabilities.server_side_delivery_filters else _local_sort(found, keys)
 
     found = run(presenter, config, None, work)
     if fmt == "json":
         presenter.json([{"id": d.id, "type": d.type, "status": d.status,
-                         "created_at": d.created_at.isoformat().replace("+00:00", "Z"), "attempts": d.attempts,
+                         "created_at": format_time(d.created_at), "attempts": d.attempts,
                          "last_status_code": d.last_status_code, "dual_signed": d.dual_signed} for d in found])
         return
     for d in found:
         dual = " dual-signed" if d.dual_signed else ""
-        presenter.echo(f"{d.created_at.isoformat(timespec='seconds').replace('+00:00', 'Z')}  {d.status:<7}  "
+        presenter.echo(f"{format_time(d.created_at, 'seconds')}  {d.status:<7}  "
                        f"{d.type:<40}  attempts={d.attempts} last={d.last_status_code}{dual}  {d.id}")
     presenter.note(f"{len(found)} deliveries")

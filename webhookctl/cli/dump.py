@@ -16,6 +16,7 @@ from webhookctl.cli.runtime import fail, load, run
 from webhookctl.model import LiveDestination
 from webhookctl.presenter import Presenter
 from webhookctl.session import Session
+from webhookctl.timefmt import format_time
 
 
 def slug(url: str) -> str:
@@ -65,7 +66,7 @@ def dump(config_paths: tuple[str, ...], provider: str, output: Path | None) -> N
     live = run(presenter, config, None, work)
     header = (f"# yaml-language-server: $schema=https://webhookctl.dev/schemas/webhookctl.schema.json\n"
               f"# Written by 'webhookctl dump --provider {provider}' on "
-              f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}; review the names, then commit.\n")
+              f"{format_time(datetime.now(UTC), 'minutes')}; review the names, then commit.\n")
     text = header + yaml.safe_dump(dump_document(provider, live), sort_keys=False, width=120)
     if output:
         output.write_text(text, encoding="utf-8")

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from webhookctl.config.models import ConfigFile
+from webhookctl.config.models import config_file_model
 from webhookctl.engine.plan import Plan
 from webhookctl.presenter import Presenter
 
@@ -16,7 +16,7 @@ PLAN_SCHEMA_ID = "https://webhookctl.dev/schemas/plan.schema.json"
 
 
 def config_schema() -> dict[str, Any]:
-    schema = ConfigFile.model_json_schema()
+    schema = config_file_model().model_json_schema()
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
 
 

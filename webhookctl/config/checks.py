@@ -9,25 +9,49 @@ from urllib.parse import urlsplit
 
 from webhookctl.config import models
 from webhookctl.config.desired import Config, DesiredDestination
-from webhookctl.config.problems import Location, Problem
+from webhookctl.config.problems import Location, Path_, Problem
 from webhookctl.config.yamlsource import SourceMap
-from webhookctl.vocabulary import AMIGO_MAX_DESTINATIONS, AMIQUS_SUBSCRIBABLE
-
-AMIGO_FIELDS = ("accepted_types", "retry_attempts")
-AMIQUS_FIELDS = ("events", "enabled")
+from webhookctl.vendors import registry
+from webhookctl.vendors.vendor import FieldProblem, Vendor
 
 
 def _https_problem(url: str) -> str | None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 (raises on a malformed port)
+    except ValueError as error:
+        return f"url is not a valid URL ({error})"
     if parts.scheme != "https":
         return f"url must use https, not {parts.scheme or 'no scheme'!r}"
-    if not parts.hostname:
+    if not host:
         return "url has no host"
     return None
 
 
+def _field_path(path: Path_, field: str) -> Path_:
+    """`events[2]` under `path` -> (*path, "events", 2)."""
+    name, _, index = field.partition("[")
+    return (*path, name, int(index.rstrip("]"))) if index else (*path, name)
+
+
+def _located(found: list[FieldProblem], path: Path_, source: SourceMap) -> list[Problem]:
+    problems = []
+    for problem in found:
+        at = _field_path(path, problem.field)
+        where = {"key": source.key, "value": source.value}.get(problem.where, lambda _: source.value(path))(at)
+        problems.append(Problem(where, problem.message, at))
+    return problems
+
+
+def _vendor_values(model: Any, vendor: Vendor) -> dict[str, Any]:
+    """The vendor's fields that were written on `model` (a destination or the defaults)."""
+    return {name: getattr(model, name) for name in vendor.fields_model.model_fields
+            if getattr(model, name, None) is not None}
+
+
 def semantic_problems(
-    parsed: models.ConfigFile,
+    parsed: models.ConfigFileBase,
     source: SourceMap,
     files: list[str],
     indices: list[int],
@@ -35,24 +59,38 @@ def semantic_problems(
 ) -> tuple[Config | None, list[Problem]]:
     """`indices[i]` is the position of `parsed.destinations[i]` in the merged file list."""
     problems: list[Problem] = []
-    defaults = parsed.defaults or models.Defaults()
+    vendors = registry()
+    defaults = getattr(parsed, "defaults", None) or models.defaults_model()()
+    providers: dict[str, Any] = dict(getattr(parsed, "providers", {}))
+    destinations: list[Any] = list(getattr(parsed, "destinations", []))
 
-    for name, provider in parsed.providers.items():
-        if provider.base_url not in (None, "emulator"):
-            parts = urlsplit(provider.base_url)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
+    accounts: dict[str, str] = {}
+    for name, provider in providers.items():
+        base_url = getattr(provider, "base_url", None)
+        if base_url not in (None, "emulator"):
+            try:
+                parts = urlsplit(base_url)
+                valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+                parts.port  # noqa: B018 (raises on a malformed port)
+            except ValueError:
+                valid = False
+            if not valid:
                 problems.append(Problem(source.value(("providers", name, "base_url")),
                                         "base_url must be an http(s) URL or 'emulator'", ("providers", name, "base_url")))
+                continue
+        accounts[name] = vendors[provider.type].account(provider)
 
-    if defaults.events is not None:
-        problems += _event_problems(defaults.events, ("defaults", "events"), source)
+    for vendor in vendors.values():
+        check = getattr(vendor, "defaults_problems", None)
+        if check is not None:
+            problems += _located(check(_vendor_values(defaults, vendor)), ("defaults",), source)
 
     seen_names: dict[str, Location] = {}
-    seen_urls: dict[tuple[str, str], Location] = {}
-    per_org: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
+    seen_urls: dict[tuple[str, str], tuple[Location, str]] = {}
+    per_account: dict[str, list[tuple[int, str]]] = defaultdict(list)
     desired: list[DesiredDestination] = []
-    for index, destination in zip(indices, parsed.destinations, strict=True):
-        path = ("destinations", index)
+    for index, destination in zip(indices, destinations, strict=True):
+        path: Path_ = ("destinations", index)
         here = source.value(path)
         first = seen_names.get(destination.name)
         if first is not None:
@@ -63,26 +101,38 @@ def semantic_problems(
         url_problem = _https_problem(destination.url)
         if url_problem:
             problems.append(Problem(source.value((*path, "url")), url_problem, (*path, "url")))
-        found = parsed.providers.get(destination.provider)
-        if found is None and destination.provider in failed_providers:
+        provider = providers.get(destination.provider)
+        if provider is None and destination.provider in failed_providers:
             continue
-        if found is None:
-            known = ", ".join(sorted({*parsed.providers, *failed_providers})) or "none defined"
+        if provider is None:
+            known = ", ".join(sorted({*providers, *failed_providers})) or "none defined"
             problems.append(Problem(source.value((*path, "provider")),
                                     f"unknown provider {destination.provider!r} (providers: {known})", (*path, "provider")))
             continue
-        provider = found
-        url_key = (destination.provider, destination.url)
+        vendor = vendors[provider.type]
+        account = accounts.get(destination.provider, destination.provider)
+        # The same URL twice in one account is one destination claimed twice, whichever provider declares it.
+        url_key = (account, destination.url)
         if url_key in seen_urls:
+            first_at, first_provider = seen_urls[url_key]
+            same = "" if first_provider == destination.provider else ", which reaches the same account,"
             problems.append(Problem(source.value((*path, "url")),
-                                    f"url is already declared for provider {destination.provider!r} at {seen_urls[url_key]}",
+                                    f"url is already declared for provider {first_provider!r}{same} at {first_at}",
                                     (*path, "url")))
         else:
-            seen_urls[url_key] = source.value((*path, "url"))
-        fields, field_problems = _vendor_fields(destination, provider, defaults, source, path)
-        problems += field_problems
-        if isinstance(provider, models.AmigoProvider):
-            per_org[(provider.base_url, provider.organization)].append((index, destination.name))
+            seen_urls[url_key] = (source.value((*path, "url")), destination.provider)
+        for other in vendors.values():
+            if other is vendor:
+                continue
+            for name in other.fields_model.model_fields:
+                if name not in vendor.fields_model.model_fields and getattr(destination, name, None) is not None:
+                    own = ", ".join(vendor.fields_model.model_fields)
+                    problems.append(Problem(source.key((*path, name)),
+                                            f"{name!r} is not a field of {vendor.title} destinations (they take {own})",
+                                            (*path, name)))
+        fields, found = vendor.destination_fields(_vendor_values(destination, vendor), _vendor_values(defaults, vendor))
+        problems += _located(found, path, source)
+        per_account[account].append((index, destination.name))
         rotation = destination.rotation or defaults.rotation
         max_age: timedelta | None = rotation.max_age_delta if rotation else None
         desired.append(DesiredDestination(
@@ -90,69 +140,37 @@ def semantic_problems(
             rotation_max_age=max_age, protect=destination.protect, location=here,
         ))
 
-    for (_, organization), entries in per_org.items():
-        if len(entries) > AMIGO_MAX_DESTINATIONS:
-            index = entries[AMIGO_MAX_DESTINATIONS][0]
-            names = ", ".join(name for _, name in entries)
-            problems.append(Problem(
-                source.value(("destinations", index)),
-                f"Amigo organization {organization!r} would have {len(entries)} destinations; "
-                f"at most {AMIGO_MAX_DESTINATIONS} are allowed ({names})",
-                ("destinations", index),
-            ))
+    problems += _cap_problems(per_account, providers, accounts, source)
     if problems:
         return None, problems
     return Config(
-        providers=dict(parsed.providers),
+        providers=providers,
         secrets=parsed.secrets or models.FileSecrets(),
         defaults=defaults,
         settings=parsed.settings or models.Settings(),
         destinations=desired,
         files=files,
+        accounts=accounts,
     ), []
 
 
-def _event_problems(events: list[str], path: tuple[str | int, ...], source: SourceMap) -> list[Problem]:
+def _cap_problems(per_account: dict[str, list[tuple[int, str]]], providers: dict[str, Any],
+                  accounts: dict[str, str], source: SourceMap) -> list[Problem]:
     problems = []
-    if not events:
-        problems.append(Problem(source.value(path), "events must list at least one event", path))
-    seen: set[str] = set()
-    for index, event in enumerate(events):
-        if event not in AMIQUS_SUBSCRIBABLE:
-            hint = " ('ping' cannot be subscribed to)" if event == "ping" else ""
-            problems.append(Problem(source.value((*path, index)), f"unknown Amiqus event {event!r}{hint}", (*path, index)))
-        if event in seen:
-            problems.append(Problem(source.value((*path, index)), f"event {event!r} is listed twice", (*path, index)))
-        seen.add(event)
+    vendors = registry()
+    for account, entries in per_account.items():
+        provider = next(p for name, p in providers.items() if accounts.get(name, name) == account)
+        vendor = vendors[provider.type]
+        cap = vendor.capabilities.max_destinations
+        if cap is None or len(entries) <= cap:
+            continue
+        index = entries[cap][0]
+        names = ", ".join(name for _, name in entries)
+        where = getattr(provider, "organization", None)
+        label = f"{vendor.title} organization {where!r}" if where else f"{vendor.title} account {account!r}"
+        problems.append(Problem(
+            source.value(("destinations", index)),
+            f"{label} would have {len(entries)} destinations; at most {cap} are allowed ({names})",
+            ("destinations", index),
+        ))
     return problems
-
-
-def _vendor_fields(
-    destination: models.Destination,
-    provider: models.AmigoProvider | models.AmiqusProvider,
-    defaults: models.Defaults,
-    source: SourceMap,
-    path: tuple[str | int, ...],
-) -> tuple[dict[str, Any], list[Problem]]:
-    problems: list[Problem] = []
-    is_amigo = isinstance(provider, models.AmigoProvider)
-    foreign = AMIQUS_FIELDS if is_amigo else AMIGO_FIELDS
-    vendor = "Amigo" if is_amigo else "Amiqus"
-    own = ", ".join(AMIGO_FIELDS if is_amigo else AMIQUS_FIELDS)
-    for name in foreign:
-        if getattr(destination, name) is not None:
-            problems.append(Problem(source.key((*path, name)),
-                                    f"{name!r} is not a field of {vendor} destinations (they take {own})", (*path, name)))
-    if is_amigo:
-        accepted = destination.accepted_types if destination.accepted_types is not None else defaults.accepted_types
-        if accepted is None:
-            problems.append(Problem(source.value(path), "missing required key 'accepted_types'", (*path, "accepted_types")))
-        retry = destination.retry_attempts or defaults.retry_attempts or 3
-        return {"accepted_types": list(accepted or []), "retry_attempts": retry}, problems
-    events = destination.events if destination.events is not None else defaults.events
-    if destination.events is not None:
-        problems += _event_problems(destination.events, (*path, "events"), source)
-    if events is None:
-        problems.append(Problem(source.value(path), "missing required key 'events'", (*path, "events")))
-    enabled = destination.enabled if destination.enabled is not None else defaults.enabled
-    return {"events": list(events or []), "enabled": True if enabled is None else enabled}, problems

@@ -6,11 +6,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from webhookctl.config.models import AmigoProvider, AmiqusProvider, Defaults, Settings
+from webhookctl.config.models import DefaultsBase, Settings
 from webhookctl.config.models import Secrets as SecretsConfig
 from webhookctl.config.problems import Location
-
-ProviderConfig = AmigoProvider | AmiqusProvider
+from webhookctl.configbase import ProviderConfig
 
 
 @dataclass(frozen=True)
@@ -29,13 +28,26 @@ class DesiredDestination:
 class Config:
     providers: dict[str, ProviderConfig]
     secrets: SecretsConfig
-    defaults: Defaults
+    defaults: DefaultsBase
     settings: Settings
     destinations: list[DesiredDestination]
     files: list[str] = field(default_factory=list)
+    # Provider name -> the account it reaches (vendor + normalised address + organisation or team).
+    accounts: dict[str, str] = field(default_factory=dict)
 
     def destination(self, name: str) -> DesiredDestination | None:
         return next((d for d in self.destinations if d.name == name), None)
 
     def for_provider(self, provider: str) -> list[DesiredDestination]:
         return [d for d in self.destinations if d.provider == provider]
+
+    def vendor_type(self, provider: str) -> str:
+        return str(self.providers[provider].type)  # every vendor's config model has `type`
+
+    def account_of(self, provider: str) -> str:
+        return self.accounts.get(provider, provider)
+
+    def siblings(self, provider: str) -> list[str]:
+        """The other providers that reach the same account."""
+        account = self.account_of(provider)
+        return [p for p in self.providers if p != provider and self.account_of(p) == account]

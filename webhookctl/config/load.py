@@ -21,6 +21,7 @@ from webhookctl.config.environment import interpolate
 from webhookctl.config.problems import Location, Path_, Problem
 from webhookctl.config.yamlsource import SourceMap, load_yaml
 from webhookctl.errors import ConfigError
+from webhookctl.vendors import registry
 
 DEFAULT_FILE = "webhookctl.yaml"
 SECTIONS = ("secrets", "defaults", "settings")
@@ -101,9 +102,10 @@ def load_config(
     return config
 
 
-def _failed_providers(merged: dict[str, Any], parsed: models.ConfigFile) -> set[str]:
+def _failed_providers(merged: dict[str, Any], parsed: models.ConfigFileBase) -> set[str]:
     raw = merged.get("providers")
-    return {str(name) for name in raw if name not in parsed.providers} if isinstance(raw, dict) else set()
+    valid = getattr(parsed, "providers", {})
+    return {str(name) for name in raw if name not in valid} if isinstance(raw, dict) else set()
 
 
 def _merge(
@@ -155,72 +157,81 @@ def _describe(kind: str, key: str) -> str:
 def _strip_tag(loc: Sequence[str | int]) -> Path_:
     """Drop the discriminator pydantic puts in union locations (providers.x.amigo.auth, secrets.vault.mount)."""
     path = tuple(loc)
-    if len(path) > 2 and path[0] == "providers" and path[2] in ("amigo", "amiqus"):
+    if len(path) > 2 and path[0] == "providers" and path[2] in registry():
         path = path[:2] + path[3:]
     if len(path) > 1 and path[0] == "secrets" and path[1] in _SECRETS_MODELS:
         path = path[:1] + path[2:]
     return path
 
 
+def _nested_model(model: type[BaseModel], field: str) -> type[BaseModel] | None:
+    """The model of `model.field` when that field holds a mapping validated by a model."""
+    info = model.model_fields.get(field)
+    if info is None:
+        return None
+    for candidate in (info.annotation, *getattr(info.annotation, "__args__", ())):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
 def _model_at(document: Any, path: Path_) -> type[BaseModel] | None:
     """The model that validates the mapping at `path`, to suggest its keys."""
-    model: type[BaseModel] = models.ConfigFile
-    value = document
-    index = 0
-    while index < len(path):
-        part = path[index]
-        value = value.get(part) if isinstance(value, dict) else None
-        if model is models.ConfigFile and part == "providers":
-            if index + 1 == len(path):
-                return None
-            name = path[index + 1]
-            value = value.get(name) if isinstance(value, dict) else None
-            kind = value.get("type") if isinstance(value, dict) else None
-            model = models.AmiqusProvider if kind == "amiqus" else models.AmigoProvider
-            index += 2
-            continue
-        if model is models.ConfigFile and part == "destinations":
-            if index + 1 == len(path):
-                return None
-            position = int(path[index + 1])
-            value = value[position] if isinstance(value, list) and len(value) > position else None
-            model = models.Destination
-            index += 2
-            continue
-        nested: Any = {
-            (models.ConfigFile, "secrets"): _SECRETS_MODELS.get(str((value or {}).get("backend", "file"))
-                                                                if isinstance(value, dict) else "file"),
-            (models.ConfigFile, "defaults"): models.Defaults,
-            (models.ConfigFile, "settings"): models.Settings,
-            (models.Defaults, "rotation"): models.Rotation,
-            (models.Destination, "rotation"): models.Rotation,
-            (models.AmigoProvider, "auth"): models.AmigoAuth,
-            (models.AmiqusProvider, "auth"): models.AmiqusAuth,
-        }.get((model, str(part)))
+    if not path:
+        return models.config_file_model()
+    head, rest = path[0], path[1:]
+    value = document.get(head) if isinstance(document, dict) else None
+    if head == "providers":
+        if not rest:
+            return None
+        entry = value.get(rest[0]) if isinstance(value, dict) else None
+        kind = entry.get("type") if isinstance(entry, dict) else None
+        vendor = registry().get(str(kind))
+        return _descend(vendor.config_model, entry, rest[1:]) if vendor else None
+    if head == "destinations":
+        if not rest:
+            return None
+        position = int(rest[0])
+        entry = value[position] if isinstance(value, list) and len(value) > position else None
+        return _descend(models.destination_model(), entry, rest[1:])
+    if head == "secrets":
+        backend = str(value.get("backend", "file")) if isinstance(value, dict) else "file"
+        model = _SECRETS_MODELS.get(backend)
+        return _descend(model, value, rest) if model else None
+    if head == "defaults":
+        return _descend(models.defaults_model(), value, rest)
+    if head == "settings":
+        return _descend(models.Settings, value, rest)
+    return None
+
+
+def _descend(model: type[BaseModel], value: Any, path: Path_) -> type[BaseModel] | None:
+    for part in path:
+        nested = _nested_model(model, str(part))
         if nested is None:
             return None
-        model = nested
-        index += 1
+        model, value = nested, value.get(part) if isinstance(value, dict) else None
     return model
 
 
 def _validate(
     document: dict[str, Any], source: SourceMap
-) -> tuple[models.ConfigFile | None, list[int], list[Problem]]:
+) -> tuple[models.ConfigFileBase | None, list[int], list[Problem]]:
     """Validate each provider and destination on its own, so one bad entry hides nothing else."""
     problems: list[Problem] = []
     top = {k: v for k, v in document.items() if k not in ("providers", "destinations")}
-    parsed_top = _checked(models.ConfigFile, top, (), document, source, problems)
+    parsed_top = _checked(models.config_file_model(), top, (), document, source, problems)
     providers: dict[str, Any] = {}
     raw_providers = document.get("providers") or {}
     for name, raw in (raw_providers.items() if isinstance(raw_providers, dict) else []):
-        provider = _checked(_PROVIDER, raw, ("providers", name), document, source, problems)
+        provider = _checked(models.provider_adapter(), raw, ("providers", name), document, source, problems)
         providers[name] = provider
     destinations = []
     indices: list[int] = []
     raw_destinations = document.get("destinations") or []
     for index, raw in enumerate(raw_destinations if isinstance(raw_destinations, list) else []):
-        destination = _checked(models.Destination, raw, ("destinations", index), document, source, problems)
+        destination = _checked(models.destination_model(), raw, ("destinations", index), document, source,
+                               problems)
         if destination is not None and destination.provider in providers and providers[destination.provider] is None:
             continue  # its provider is already reported
         if destination is not None:
@@ -233,7 +244,6 @@ def _validate(
     return parsed, indices, problems
 
 
-_PROVIDER: Any = TypeAdapter(models.Provider)
 _SECRETS_MODELS: dict[str, Any] = {
     "file": models.FileSecrets, "vault": models.VaultSecrets, "aws-secretsmanager": models.AwsSecrets,
     "sops": models.SopsSecrets, "exec": models.ExecSecrets,
@@ -268,5 +278,6 @@ def _problem(loc: Path_, kind: str, message: str, document: Any, source: SourceM
             names = ", ".join(repr(n) for n in _SECRETS_MODELS)
             return Problem(source.value((*path, "backend")), f"secrets 'backend' must be one of {names}",
                            (*path, "backend"))
-        return Problem(source.value((*path, "type")), "provider 'type' must be one of 'amigo', 'amiqus'", (*path, "type"))
+        kinds = ", ".join(repr(kind) for kind in registry())
+        return Problem(source.value((*path, "type")), f"provider 'type' must be one of {kinds}", (*path, "type"))
     return Problem(source.value(path), message.removeprefix("Value error, "), path)

@@ -3,31 +3,25 @@
 Every model forbids unknown keys. All top-level keys are optional in the model
 because a configuration may be split over many files; what the merged whole
 must contain is checked in `checks.py`.
+
+The core's models name no vendor: a `providers:` entry is validated by its
+vendor's `config_model`, and destinations and defaults take every installed
+vendor's `fields_model` fields, composed here from the vendor registry.
 """
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, TypeAdapter, create_model, field_validator
 
+from webhookctl.configbase import ProviderConfig, Strict
 from webhookctl.durations import parse_duration
-from webhookctl.vocabulary import AMIGO_PRODUCTION_URL, AMIGO_WEBHOOK_TYPES
+from webhookctl.vendors import registry
 
-AmigoType = Literal[
-    "conversation-post-processing-complete",
-    "api-key-expiration-soon",
-    "agent-framework-resource-updated",
-]
-assert set(AmigoType.__args__) == set(AMIGO_WEBHOOK_TYPES)  # type: ignore[attr-defined]
-
-Unmanaged = Literal["ignore", "report", "delete"]
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Rotation(Strict):
@@ -44,46 +38,6 @@ class Rotation(Strict):
     @property
     def max_age_delta(self) -> timedelta:
         return parse_duration(self.max_age)
-
-
-class AmigoAuth(Strict):
-    api_key: str = Field(description="API key value; write it as ${ENV_VAR}.")
-    api_key_id: str
-    user_id: str
-    scheme: Literal["bearer", "basic"] = Field(default="bearer", description="How the token is presented.")
-
-
-class AmiqusAuth(Strict):
-    token: str = Field(description="Personal access or OAuth token; write it as ${ENV_VAR}.")
-
-
-class AmigoProvider(Strict):
-    """One organisation on the Amigo API."""
-
-    type: Literal["amigo"]
-    base_url: str = Field(
-        default=AMIGO_PRODUCTION_URL,
-        description="API root; `emulator` selects the embedded emulator.",
-    )
-    organization: str
-    auth: AmigoAuth
-    unmanaged: Unmanaged = "report"
-
-
-class AmiqusProvider(Strict):
-    """One team on the Amiqus ID API."""
-
-    type: Literal["amiqus"]
-    base_url: str | None = Field(
-        default=None,
-        description="API root, e.g. https://id.amiqus.co/api/v2; `emulator` selects the embedded emulator.",
-    )
-    api_version: Literal["v1", "v2"] = "v2"
-    auth: AmiqusAuth
-    unmanaged: Unmanaged = "report"
-
-
-Provider = Annotated[AmigoProvider | AmiqusProvider, Field(discriminator="type")]
 
 
 OnDelete = Literal["keep", "delete"]
@@ -163,34 +117,73 @@ class Settings(Strict):
         default=1, ge=1, description="drift: ...and at least this many deliveries failed in the window.")
 
 
-class Defaults(Strict):
-    accepted_types: list[AmigoType] | None = None
-    retry_attempts: int | None = Field(default=None, ge=1, le=5)
-    events: list[str] | None = None
-    enabled: bool | None = None
+class DefaultsBase(Strict):
+    """Defaults for every destination; each vendor adds its own fields (see `defaults_model`)."""
+
     rotation: Rotation | None = None
 
 
-class Destination(Strict):
+class DestinationBase(Strict):
+    """One destination; each vendor's fields follow these, then `_DESTINATION_TAIL` (see `destination_model`)."""
+
     name: str = Field(pattern=NAME_PATTERN, description="Unique handle; also names the secret.")
     provider: str
     url: str
-    accepted_types: list[AmigoType] | None = Field(default=None, description="Amigo: webhook types to receive.")
-    retry_attempts: int | None = Field(default=None, ge=1, le=5, description="Amigo: retries after a failure.")
-    events: list[str] | None = Field(default=None, description="Amiqus: events, with `*` and `category.*`.")
-    enabled: bool | None = Field(default=None, description="Amiqus: whether the webhook is enabled.")
-    rotation: Rotation | None = None
-    protect: bool = Field(default=False, description="Never deleted or replaced by webhookctl.")
 
 
-class ConfigFile(Strict):
-    """One webhookctl configuration file (several may be merged)."""
+# After the vendors' fields, so that "expected one of ..." lists keys in the order users write them.
+_DESTINATION_TAIL: dict[str, Any] = {
+    "rotation": (Rotation | None, None),
+    "protect": (bool, Field(default=False, description="Never deleted or replaced by webhookctl.")),
+}
 
-    model_config = ConfigDict(extra="forbid", frozen=True, title="webhookctl configuration")
 
+class ConfigFileBase(Strict):
     version: Literal[1] | None = None
-    providers: dict[str, Provider] = Field(default_factory=dict)
     secrets: Secrets | None = None
-    defaults: Defaults | None = None
     settings: Settings | None = None
-    destinations: list[Destination] = Field(default_factory=list)
+
+
+def _vendor_fields() -> dict[str, Any]:
+    """Every installed vendor's destination fields (the first vendor to declare a name defines it)."""
+    fields: dict[str, Any] = {}
+    for vendor in registry().values():
+        for name, info in vendor.fields_model.model_fields.items():
+            fields.setdefault(name, (info.annotation, info))
+    return fields
+
+
+@functools.cache
+def defaults_model() -> type[DefaultsBase]:
+    return create_model("Defaults", __base__=DefaultsBase, **_vendor_fields())
+
+
+@functools.cache
+def destination_model() -> type[DestinationBase]:
+    return create_model("Destination", __base__=DestinationBase, **_vendor_fields(), **_DESTINATION_TAIL)
+
+
+@functools.cache
+def provider_union() -> Any:
+    """A `providers:` entry: one of the installed vendors' config models, chosen by `type`."""
+    models = tuple(vendor.config_model for vendor in registry().values())
+    return Annotated[Union[models], Field(discriminator="type")]  # noqa: UP007 (a runtime tuple)
+
+
+@functools.cache
+def provider_adapter() -> TypeAdapter[ProviderConfig]:
+    return TypeAdapter(provider_union())
+
+
+@functools.cache
+def config_file_model() -> type[ConfigFileBase]:
+    """One webhookctl configuration file (several may be merged)."""
+    fields: dict[str, Any] = {
+        "providers": (dict[str, provider_union()], Field(default_factory=dict)),  # type: ignore[misc]
+        "defaults": (defaults_model() | None, None),
+        "destinations": (list[destination_model()], Field(default_factory=list)),  # type: ignore[misc]
+    }
+    model = create_model("ConfigFile", __base__=ConfigFileBase,
+                         __doc__="One webhookctl configuration file (several may be merged).", **fields)
+    model.model_config["title"] = "webhookctl configuration"
+    return model

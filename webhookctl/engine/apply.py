@@ -19,10 +19,10 @@ from webhookctl.engine.plan import Change, Plan
 from webhookctl.engine.planner import PlanOptions, build_plan
 from webhookctl.errors import PlanError, ProviderError, SecretsError, WebhookctlError
 from webhookctl.model import Issued, LiveDestination
-from webhookctl.providers.base import Provider
 from webhookctl.secrets.escrow import EscrowEntry
 from webhookctl.secrets.record import SecretRecord, SecretVersion
 from webhookctl.session import Session
+from webhookctl.vendors.contract import Provider
 
 Status = Literal["done", "failed", "skipped"]
 

@@ -14,10 +14,11 @@ from typing import Any
 
 from webhookctl.engine.plan import Plan
 from webhookctl.engine.planner import build_plan
-from webhookctl.engine.snapshot import Snapshot
 from webhookctl.errors import PlanError
-from webhookctl.providers.base import DeliveryQuery
 from webhookctl.session import Session
+from webhookctl.snapshot import Snapshot
+from webhookctl.timefmt import format_time
+from webhookctl.vendors.contract import DeliveryQuery
 
 KINDS = (
     "config-drift",
@@ -57,7 +58,7 @@ class DriftReport:
         return {kind: counter[kind] for kind in KINDS if counter[kind]}
 
     def as_dict(self) -> dict[str, Any]:
-        return {"checked_at": self.checked_at.isoformat().replace("+00:00", "Z"),
+        return {"checked_at": format_time(self.checked_at),
                 "since_seconds": int(self.since.total_seconds()), "summary": self.counts(),
                 "findings": [f.as_dict() for f in self.findings]}
 
@@ -100,8 +101,8 @@ def _windows(snapshot: Snapshot, now: datetime) -> list[Finding]:
         until = record.previous.valid_until if record.previous else None
         if until is not None and until > now:
             found.append(Finding("dual-signing-window", snapshot.provider, record.name,
-                                 f"the previous secret still signs until {until.isoformat().replace('+00:00', 'Z')}",
-                                 {"valid_until": until.isoformat().replace("+00:00", "Z")}))
+                                 f"the previous secret still signs until {format_time(until)}",
+                                 {"valid_until": format_time(until)}))
     return found
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from webhookctl.errors import LockHeldError, SecretsError
+from webhookctl.fsafe import private_dir
 from webhookctl.processes import lock_owner
-from webhookctl.secrets.file import private_dir
+from webhookctl.timefmt import now_text
 
 
 @contextmanager
@@ -35,7 +35,7 @@ def account_locks(state_dir: Path, scopes: list[str]) -> Iterator[None]:
                 ) from None
             handle.seek(0)
             handle.truncate()
-            handle.write(f"pid {os.getpid()} since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}")
+            handle.write(f"pid {os.getpid()} since {now_text()}")
             handle.flush()
         yield
 

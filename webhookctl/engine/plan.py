@@ -70,7 +70,7 @@ class Skipped(Data):
     reason: str
 
 
-class Unmanaged(Data):
+class UnmanagedDestination(Data):
     id: str
     url: str
 
@@ -84,7 +84,7 @@ class ProviderState(Data):
     cap: int | None = None
     slots_before: int
     slots_after: int
-    unmanaged: list[Unmanaged] = Field(default_factory=list)
+    unmanaged: list[UnmanagedDestination] = Field(default_factory=list)
 
 
 class Plan(Data):

@@ -26,12 +26,13 @@ from webhookctl.engine.plan import (
     ProviderState,
     SecretPlan,
     Skipped,
-    Unmanaged,
+    UnmanagedDestination,
 )
-from webhookctl.engine.snapshot import Snapshot, normalized
 from webhookctl.errors import PlanError
 from webhookctl.model import Capabilities, LiveDestination
 from webhookctl.secrets.record import SecretRecord
+from webhookctl.snapshot import Snapshot, normalized
+from webhookctl.timefmt import format_time
 
 KeyFor = Callable[[str, str], str]  # (provider, name) -> the backend key of its secret
 LEVELS = {"adopt": 0, "delete": 1, "replace": 2, "update": 3, "create": 4, "repair-secret": 5, "rotate": 5}
@@ -188,7 +189,7 @@ def _plan_account(account: _Account) -> ProviderState:
         name=snapshot.provider, type=snapshot.type, scope=snapshot.scope,
         state_fingerprint=snapshot.fingerprint(), unmanaged_policy=policy, cap=caps.max_destinations,
         slots_before=slots_before, slots_after=slots_after,
-        unmanaged=[Unmanaged(id=d.id, url=d.url) for d in unmanaged] if policy != "ignore" else [],
+        unmanaged=[UnmanagedDestination(id=d.id, url=d.url) for d in unmanaged] if policy != "ignore" else [],
     )
 
 
@@ -339,7 +340,7 @@ def _plan_secret(
         allowed = last + caps.rotation_min_interval
         message = (f"{wanted.provider}/{wanted.name}: the secret was rotated less than "
                    f"{format_duration(caps.rotation_min_interval)} ago; rotation is possible after "
-                   f"{allowed.isoformat(timespec='seconds').replace('+00:00', 'Z')}")
+                   f"{format_time(allowed, 'seconds')}")
         if explicit:
             account.errors.append(message)
         else:

@@ -28,7 +28,7 @@ def recover(session: Session) -> list[Recovered]:
             continue
         provider = session.provider(entry.provider)
         try:
-            finish(entry, session.backend, session.escrow, config.type, provider.scope, datetime.now(UTC))
+            finish(entry, session.backend, session.escrow, session.config.vendor_type(entry.provider), provider.scope, datetime.now(UTC))
         except WebhookctlError as error:
             results.append(Recovered(entry.provider, entry.name, entry.kind, str(error)))
         else:

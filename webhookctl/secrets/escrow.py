@@ -23,8 +23,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from webhookctl.errors import SecretsError
+from webhookctl.fsafe import atomic_write
 from webhookctl.model import Secret
-from webhookctl.secrets.file import atomic_write
 from webhookctl.secrets.record import _text, _time
 
 

@@ -15,47 +15,16 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from webhookctl.errors import ForeignEntryError, SecretsError
+from webhookctl.fsafe import atomic_write, private_dir
 from webhookctl.secrets.record import MANAGED_BY, SecretRecord
 
 META_SUFFIX = ".meta.json"
-
-
-def private_dir(path: Path) -> None:
-    """Create `path` and any missing parents as 0700 (mkdir's mode skips parents)."""
-    missing = []
-    while not path.exists():
-        missing.append(path)
-        path = path.parent
-    for directory in reversed(missing):
-        directory.mkdir(mode=0o700, exist_ok=True)
-        os.chmod(directory, 0o700)
-
-
-def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
-    private_dir(path.parent)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
 
 
 class FileBackend:

@@ -26,7 +26,7 @@ import yaml
 
 from webhookctl.config.models import SopsSecrets
 from webhookctl.errors import ForeignEntryError, SecretsError
-from webhookctl.secrets.file import atomic_write, private_dir
+from webhookctl.fsafe import atomic_write, private_dir
 from webhookctl.secrets.record import MANAGED_BY, SecretRecord, with_metadata
 
 

@@ -23,6 +23,7 @@ from webhookctl.config.models import VaultSecrets
 from webhookctl.errors import ForeignEntryError, LockHeldError, SecretsError
 from webhookctl.processes import process_gone
 from webhookctl.secrets.record import MANAGED_BY, SecretRecord, from_flat, to_flat
+from webhookctl.timefmt import format_epoch
 
 LOCKS = "webhookctl-locks"
 
@@ -178,7 +179,7 @@ class VaultBackend:
                                                     raise_on_deleted_version=False)["data"]["data"] or {}
             if held and float(held.get("expires_at", 0)) > time.time() and not process_gone(str(held.get("owner"))):
                 raise LockHeldError(f"{scope} is locked in Vault by {held.get('owner', 'another run')} until "
-                                    f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(float(held['expires_at'])))}"
+                                    f"{format_epoch(float(held['expires_at']))}"
                                     "; if that run is gone, use 'webhookctl force-unlock'")
             version = int(meta["current_version"])
         with self._errors(f"taking lock {path}"):

@@ -1,7 +1,7 @@
 """Every number the Amiqus emulator plays by; defaults from the spec and NOTES.md B.
 
 The event lists are written here from the spec on purpose, apart from
-`webhookctl.vocabulary`: a misreading on the provider side must not hide here.
+`webhookctl.vendors.amiqus.catalogue`: a misreading on the provider side must not hide here.
 """
 
 from __future__ import annotations

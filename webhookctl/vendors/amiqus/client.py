@@ -6,7 +6,6 @@ one-view risk: a lost create answer is recovered by listing.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -14,49 +13,41 @@ from typing import Any
 import httpx
 
 from webhookctl import errors
-from webhookctl.model import Capabilities, Delivery, Issued, LiveDestination, Secret
-from webhookctl.providers.base import DeliveryQuery
-from webhookctl.providers.http import (
+from webhookctl.model import Delivery, Issued, LiveDestination, Secret
+from webhookctl.timefmt import parse_time
+from webhookctl.vendors.amiqus.catalogue import CAPABILITIES
+from webhookctl.vendors.contract import DeliveryQuery
+from webhookctl.vendors.http import (
     AmbiguousError,
     ApiBacked,
     ApiClient,
     RetryPolicy,
     find_after_ambiguous,
 )
-from webhookctl.timefmt import parse_time
 
-CAPABILITIES = Capabilities(
-    vendor="amiqus",
-    updatable_fields=frozenset({"url", "events", "enabled"}),
-    replace_fields=frozenset(),
-    set_fields=frozenset({"events"}),
-    max_destinations=None,
-    secret_readable=True,
-    can_rotate=False,
-)
 PAGE_SIZE = 100
 
 
-class AmiqusProvider(ApiBacked):
+class AmiqusClient(ApiBacked):
+    """One Amiqus team's webhooks (implements `contract.Provider`)."""
+
     capabilities = CAPABILITIES
 
     def __init__(
         self,
         name: str,
         *,
+        scope: str,
         base_url: str,
         token: str,
         api_version: str = "v2",
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
-        display_url: str | None = None,
         timeout: float = 30.0,
     ) -> None:
         self.name = name
         self.version = api_version
-        # One team, whichever API version reaches it: the scope names the host and the token.
-        root = re.sub(r"/api(/v2)?/?$", "", display_url or base_url)
-        self.scope = f"amiqus:{root}#{token_hint(token)}"
+        self.scope = scope
         self.api = ApiClient(base_url.rstrip("/"), transport=transport, retry=retry, timeout=timeout)
         self._auth = {"authorization": f"Bearer {token}"}
 
@@ -177,9 +168,3 @@ class AmiqusProvider(ApiBacked):
             attempts=int(item["attempts"]), last_status_code=status_code,
         )
 
-
-def token_hint(token: str) -> str:
-    """Which token (so which team) without the token: a short hash."""
-    import hashlib
-
-    return hashlib.sha256(token.encode()).hexdigest()[:8]

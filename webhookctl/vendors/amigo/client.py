@@ -4,46 +4,38 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator, Mapping
-from datetime import timedelta
 from typing import Any
 
 import httpx
 
 from webhookctl import errors
-from webhookctl.model import Capabilities, Delivery, Issued, LiveDestination, Secret
-from webhookctl.providers.base import DeliveryQuery
-from webhookctl.providers.http import (
+from webhookctl.model import Delivery, Issued, LiveDestination, Secret
+from webhookctl.timefmt import format_time, parse_time
+from webhookctl.vendors.amigo.catalogue import CAPABILITIES, RETRY_ATTEMPTS_DEFAULT
+from webhookctl.vendors.contract import DeliveryQuery
+from webhookctl.vendors.http import (
     AmbiguousError,
     ApiBacked,
     ApiClient,
     RetryPolicy,
     find_after_ambiguous,
 )
-from webhookctl.timefmt import format_time, parse_time
 
-CAPABILITIES = Capabilities(
-    vendor="amigo",
-    updatable_fields=frozenset({"accepted_types", "retry_attempts"}),
-    replace_fields=frozenset({"url"}),
-    set_fields=frozenset({"accepted_types"}),
-    max_destinations=10,
-    secret_readable=False,
-    can_rotate=True,
-    rotation_min_interval=timedelta(hours=1),
-    dual_signing_window=timedelta(minutes=30),
-)
 # The SDKs refresh a token this long before it expires.
 REFRESH_MARGIN = 300.0
 DELIVERY_PAGE = 50
 
 
-class AmigoProvider(ApiBacked):
+class AmigoClient(ApiBacked):
+    """One Amigo organisation's webhook destinations (implements `contract.Provider`)."""
+
     capabilities = CAPABILITIES
 
     def __init__(
         self,
         name: str,
         *,
+        scope: str,
         base_url: str,
         organization: str,
         api_key: str,
@@ -52,12 +44,11 @@ class AmigoProvider(ApiBacked):
         scheme: str = "bearer",
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
-        display_url: str | None = None,
         timeout: float = 30.0,
     ) -> None:
         self.name = name
         self.organization = organization
-        self.scope = f"amigo:{display_url or base_url}/{organization}"
+        self.scope = scope
         self._credentials = {"x-api-key": api_key, "x-api-key-id": api_key_id, "x-user-id": user_id}
         self._user_id = user_id
         self._scheme = scheme
@@ -115,7 +106,7 @@ class AmigoProvider(ApiBacked):
 
     async def create(self, url: str, fields: Mapping[str, Any]) -> Issued:
         body = {"url": url, "accepted_types": list(fields["accepted_types"]),
-                "retry_attempts": fields.get("retry_attempts", 3)}
+                "retry_attempts": fields.get("retry_attempts", RETRY_ATTEMPTS_DEFAULT)}
         try:
             response = await self._call("create", "POST", "/webhook_destination/", json=body, idempotent=False)
         except AmbiguousError as failure:

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import httpx
 
 from webhookctl import __version__, errors
-from webhookctl.providers.ratelimit import Pacer
+from webhookctl.vendors.ratelimit import Pacer
 
 T = TypeVar("T")
 
@@ -124,7 +124,7 @@ class ApiClient:
         self.calls: Counter[str] = Counter()
         # Vendor clock minus ours, from the last Date header (rotation windows are the vendor's time).
         self.clock_skew = 0.0
-        self.on_retry: Callable[[str, str], None] | None = None
+        self.on_retry: Callable[[str, str, int, float], None] | None = None
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -184,10 +184,12 @@ class ApiClient:
             attempt += 1
             if not retryable or attempt >= self.retry.attempts:
                 raise failure
+            # A 429 waits in the pacer, for as long as the vendor's Retry-After says.
+            delay = 0.0 if response is not None and response.status_code == 429 else self.retry.delay(attempt - 1)
             if self.on_retry:
-                self.on_retry(endpoint, str(failure))
-            if response is None or response.status_code != 429:
-                await asyncio.sleep(self.retry.delay(attempt - 1))
+                self.on_retry(endpoint, str(failure), attempt, delay)
+            if delay:
+                await asyncio.sleep(delay)
 
 
 class ApiBacked:
@@ -203,3 +205,6 @@ class ApiBacked:
 
     def on_rate_wait(self, listener: Callable[[str, float], None]) -> None:
         self.api.pacer.on_wait = listener
+
+    def on_retry(self, listener: Callable[[str, str, int, float], None]) -> None:
+        self.api.on_retry = listener

@@ -1,14 +1,16 @@
-"""What each vendor accepts, as data (from the vendors' OpenAPI specs)."""
+"""What the Amiqus ID webhooks API accepts and promises, as data (v1 and v2).
+
+The one place each Amiqus fact is written: the configuration model, the client and
+the capabilities all read it from here.
+"""
 
 from __future__ import annotations
 
-AMIGO_WEBHOOK_TYPES = (
-    "conversation-post-processing-complete",
-    "api-key-expiration-soon",
-    "agent-framework-resource-updated",
-)
+from webhookctl.model import Capabilities
 
-AMIQUS_EVENTS = (
+PRODUCTION_URLS = {"v2": "https://id.amiqus.co/api/v2", "v1": "https://id.amiqus.co/api"}
+
+EVENTS: tuple[str, ...] = (
     "case.approved", "case.archived", "case.created", "case.item_added", "case.item_removed",
     "case.rejected", "case.status", "case.unarchived", "case.updated",
     "client.archived", "client.created", "client.deleted", "client.organisations", "client.record",
@@ -21,8 +23,15 @@ AMIQUS_EVENTS = (
 )
 
 # Subscribable: every alias plus the documented wildcards (there is no `watchlist.*`).
-AMIQUS_SUBSCRIBABLE = ("*", "case.*", "client.*", "form.*", "record.*", *AMIQUS_EVENTS)
+SUBSCRIBABLE: tuple[str, ...] = ("*", "case.*", "client.*", "form.*", "record.*", *EVENTS)
 
-AMIGO_PRODUCTION_URL = "https://api.amigo.ai"
-AMIQUS_PRODUCTION_URLS = {"v2": "https://id.amiqus.co/api/v2", "v1": "https://id.amiqus.co/api"}
-AMIGO_MAX_DESTINATIONS = 10
+CAPABILITIES = Capabilities(
+    vendor="amiqus",
+    updatable_fields=frozenset({"url", "events", "enabled"}),
+    replace_fields=frozenset(),
+    set_fields=frozenset({"events"}),
+    max_destinations=None,
+    secret_readable=True,
+    can_rotate=False,
+    server_side_delivery_filters=False,
+)

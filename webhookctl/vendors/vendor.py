@@ -1,0 +1,109 @@
+"""The `Vendor` interface: everything webhookctl needs to know about one vendor.
+
+A vendor package (shipped here under `webhookctl/vendors/<vendor>/`, or installed
+separately and registered under the `webhookctl.vendors` entry point group) exposes
+one object satisfying `Vendor`. The core never names a vendor: configuration
+loading, the session and the CLI ask the registry (`webhookctl.vendors.registry`).
+
+Contract:
+- `type` is the `type:` of a `providers:` entry; unique across installed vendors.
+- `config_model` validates one `providers:` entry (a `ProviderConfig` subclass whose
+  `type` field is `Literal[type]`); `fields_model` validates the vendor's own
+  destination fields (a `DestinationFields` subclass, every field optional).
+- `destination_fields` is pure: it applies defaults and checks what the models
+  cannot (required fields, cross-field rules), returning problems, never raising.
+- `account` names the account a provider entry reaches, normalised, so two
+  spellings of one account are one account (locks, unmanaged detection, caps).
+- `open` builds the API client (`webhookctl.vendors.contract.Provider`); it does no I/O.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from webhookctl.configbase import DestinationFields, ProviderConfig
+from webhookctl.model import Capabilities
+from webhookctl.vendors.contract import Provider
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """A problem with one destination field (`events` or `events[2]`).
+
+    `where` says what to point at: the field's value, its key (a field that should not
+    be there), or the mapping that holds it (a required field that is missing).
+    """
+
+    field: str
+    message: str
+    where: Literal["value", "key", "parent"] = "value"
+
+
+@dataclass(frozen=True)
+class OpenContext:
+    """What building a client may use: where webhookctl keeps state, and the request timeout."""
+
+    state_dir: Path
+    timeout: float
+
+
+class Vendor(Protocol):
+    # Read-only, so that a vendor may narrow them (its own config model, its own fields model).
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+    @property
+    def config_model(self) -> builtins.type[ProviderConfig]: ...
+
+    @property
+    def fields_model(self) -> builtins.type[DestinationFields]: ...
+
+    def destination_fields(
+        self, declared: Mapping[str, Any], defaults: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], list[FieldProblem]]:
+        """The destination's vendor fields with defaults applied, and what is wrong with them.
+
+        `declared` and `defaults` hold only the vendor fields that were written (by
+        `fields_model`'s names), already type-checked by it.
+        """
+        ...
+
+    def account(self, config: Any) -> str:
+        """The account this provider entry reaches: `<vendor>:<normalised address>/<org or team>`."""
+        ...
+
+    def open(self, name: str, config: Any, context: OpenContext) -> Provider:
+        """The API client for provider entry `name` (no I/O until it is used)."""
+        ...
+
+
+def normalised_address(url: str) -> str:
+    """scheme and host lower-cased, default port and trailing slash dropped.
+
+    `https://API.Amigo.ai:443/` and `https://api.amigo.ai` are one address.
+    """
+    if url == "emulator":
+        return url
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+        port = parts.port
+    except ValueError:
+        return url.rstrip("/")
+    scheme = parts.scheme.lower()
+    default = {"https": 443, "http": 80}.get(scheme)
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != default:
+        netloc += f":{port}"
+    return urlunsplit((scheme, netloc, parts.path.rstrip("/"), parts.query, ""))
