@@ -150,14 +150,14 @@ def test_a_backend_that_hangs_mid_apply_keeps_the_secret_in_escrow(
     assert failed.exit_code == 1
     assert "✗ create prod/a failed: vault: " in failed.stdout and "(is Vault at http://127.0.0.1:" in failed.stdout
     assert "- create prod/b skipped" in failed.stdout
-    escrowed = list((workspace.root / "state" / "escrow").glob("*.json"))
+    escrowed = list((workspace.root / "state" / "journal").glob("*.json"))
     assert len(escrowed) == 1
 
     monkeypatch.undo()
     again = workspace.run("apply", "--auto-approve")
     assert again.exit_code == 0, again.output
-    assert "Recovered the secret of prod/a from escrow." in again.stdout
-    assert not list((workspace.root / "state" / "escrow").glob("*.json"))
+    assert "Finished the interrupted create of prod/a: stored its secret." in again.stdout
+    assert not list((workspace.root / "state" / "journal").glob("*.json"))
     secrets = {d["url"]: d["secret"] for d in live(amigo_server)}
     assert read("a")[0]["current"]["secret"] == secrets["https://a.example.com/a"]
     assert read("b")[0]["current"]["secret"] == secrets["https://b.example.com/b"]

@@ -27,7 +27,7 @@ def assert_converged(workspace: Workspace, amigo_server: AmigoServer, names: lis
         record = workspace.record(name)
         assert record is not None and record["destination_id"] == destination["id"]
         assert record["current"]["secret"] == destination["secret"]
-    assert not list((workspace.root / "state" / "escrow").glob("*.json"))
+    assert not list((workspace.root / "state" / "journal").glob("*.json"))
 
 
 @pytest.mark.parametrize("failpoint", ["after-create-response", "after-escrow-write", "after-backend-write"])
@@ -62,7 +62,7 @@ def test_killed_during_rotation_resumes(workspace: Workspace, amigo_server: Amig
     recovered = workspace.run_process("recover")
     assert recovered.returncode == 0, recovered.stderr
     if failpoint == "after-escrow-write":
-        assert "Stored the escrowed secret of prod/a (rotate)." in recovered.stdout
+        assert "Finished the interrupted rotate of prod/a: stored its secret." in recovered.stdout
     assert_converged(workspace, amigo_server, ["a"])
     record = workspace.record("a")
     assert record is not None and record["previous"] is not None  # the old secret still signs for 30 minutes
@@ -78,12 +78,19 @@ def test_killed_before_the_rotation_secret_was_kept(workspace: Workspace, amigo_
     killed = workspace.run_process("rotate", "a", "--auto-approve",
                                    extra_env={"WEBHOOKCTL_FAILPOINTS": "after-rotate-response"})
     assert killed.returncode == KILLED
-    plan = workspace.run_process("plan")
+    # The loss is reported, not hidden, until the repair is possible and done.
+    plan = workspace.run_process("plan", "--detailed-exitcode")
+    assert plan.returncode == 2, plan.stdout + plan.stderr
+    assert "lost-secret: prod/a: the live secret is newer than the backend's" in plan.stdout
     assert "rotation is possible after" in plan.stdout
+    refused = workspace.run_process("apply", "--auto-approve")
+    assert refused.returncode == 1
+    assert "blocked: prod/a: the live secret is newer than the backend's" in refused.stderr
+    assert "run apply after" in refused.stderr
     amigo_server.control("clock", {"advance_seconds": 3601})
     plan = workspace.run_process("plan")
     assert "# prod/a will have its secret repaired (rotate)" in plan.stdout
-    assert "the live secret is newer than the backend's (rotated outside webhookctl)" in plan.stdout
+    assert "the live secret is newer than the backend's (a rotation whose answer was lost" in plan.stdout
     assert workspace.run_process("apply", "--auto-approve").returncode == 0
     assert_converged(workspace, amigo_server, ["a"])
 
@@ -93,7 +100,7 @@ def test_a_held_lock_is_a_clear_error(workspace: Workspace, amigo_server: AmigoS
 
     workspace.add("a", "https://a.example.com/a")
     scope = f"amigo:{amigo_server.url}/{amigo_server.org}"
-    with account_locks(workspace.root / "state", [scope]):
+    with account_locks(workspace.root / "secrets" / ".locks", [scope]):
         result = workspace.run_process("apply", "--auto-approve")
     assert result.returncode == 1
     assert f"error: {scope} is locked by another webhookctl run (pid " in result.stderr
@@ -106,7 +113,7 @@ def test_escrow_is_encrypted_when_a_key_is_configured(workspace: Workspace, amig
     workspace.add("a", "https://a.example.com/a")
     killed = workspace.run_process("apply", "--auto-approve", extra_env={"WEBHOOKCTL_FAILPOINTS": "after-escrow-write"})
     assert killed.returncode == KILLED
-    [entry] = (workspace.root / "state" / "escrow").glob("*.json")
+    [entry] = (workspace.root / "state" / "journal").glob("*.json")
     assert entry.stat().st_mode & 0o777 == 0o600
     secret = live(amigo_server)[0]["secret"]
     assert secret not in entry.read_text() and "secret_encrypted" in entry.read_text()

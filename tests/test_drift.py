@@ -242,11 +242,11 @@ def test_dump_then_import_then_plan_shows_no_changes(workspace: Workspace, amigo
     assert "secret" not in dumped.read_text()
     workspace.destinations = document["destinations"]
 
-    imported = workspace.run("import")
+    imported = workspace.run("import", "--auto-approve")
     assert imported.exit_code == 0, imported.output
     assert imported.stderr.count("is unknown (the vendor shows it only once)") == 3
     assert workspace.run("plan", "--detailed-exitcode").exit_code == 2  # the secrets still need a repair
-    imported = workspace.run("import", "--rotate-secrets")
+    imported = workspace.run("import", "--rotate-secrets", "--auto-approve")
     assert imported.exit_code == 0, imported.output
     assert workspace.run("plan", "--detailed-exitcode").exit_code == 0
     for name in ("hooks-example-com-billing", "hooks-example-com-orders"):
@@ -265,7 +265,7 @@ def test_dump_and_import_on_amiqus(tmp_path: Path, amiqus_server: AmiqusServer) 
     assert document["destinations"][1] == {"name": "kyc-example-com-b", "provider": "kyc",
                                            "url": "https://kyc.example.com/b", "events": ["*"], "enabled": False}
     workspace.destinations = document["destinations"]
-    imported = workspace.run("import")
+    imported = workspace.run("import", "--auto-approve")
     assert imported.exit_code == 0 and "unknown" not in imported.stderr
     assert workspace.run("plan", "--detailed-exitcode").exit_code == 0
 

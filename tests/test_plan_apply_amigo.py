@@ -178,8 +178,13 @@ def test_saved_plans(workspace: Workspace, amigo_server: AmigoServer, tmp_path: 
     Draft202012Validator(json.loads((ROOT / "schemas" / "plan.schema.json").read_text())).validate(data)
     assert [c["action"] for c in data["changes"]] == ["create"]
 
-    # the configuration moves on, but the saved plan applies exactly what it showed
+    # a saved plan is an approval of one configuration: once it moves on, the plan is refused
     workspace.add("b", "https://b.example.com/")
+    moved_on = workspace.run("apply", str(saved))
+    assert moved_on.exit_code == 1
+    assert "the configuration changed since the plan was made; nothing was applied" in moved_on.stderr
+    assert live(amigo_server) == []
+    workspace.destinations.pop()
     applied = workspace.run("apply", str(saved))
     assert applied.exit_code == 0, applied.output
     assert [d["url"] for d in live(amigo_server)] == ["https://a.example.com/"]

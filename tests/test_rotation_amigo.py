@@ -113,7 +113,7 @@ def test_no_rotation_while_the_previous_one_is_unfinished(workspace: Workspace, 
     amigo_server.control("clock", {"advance_seconds": 3601})
     refused = workspace.run("plan", "--rotate", "orders")
     assert refused.exit_code == 1
-    assert "prod/orders: a previous rotation is unfinished (its secret is in escrow); run 'webhookctl recover'" \
+    assert "prod/orders: a previous operation on it is unfinished (in the journal); run 'webhookctl recover'" \
         in refused.stderr
     assert workspace.run("recover").exit_code == 0
     assert workspace.run("plan", "--rotate", "orders").exit_code == 0

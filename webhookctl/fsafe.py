@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -36,3 +38,18 @@ def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
         os.fsync(directory)
     finally:
         os.close(directory)
+
+
+# A temporary file older than this belongs to no live write (each takes milliseconds).
+STALE_TEMPORARY_SECONDS = 60.0
+
+
+def clean_temporaries(directory: Path) -> None:
+    """Remove what an atomic write killed mid-way left behind (`.<name>.<random>.tmp`, maybe a secret)."""
+    if not directory.is_dir():
+        return
+    horizon = time.time() - STALE_TEMPORARY_SECONDS
+    for leftover in directory.rglob(".*.tmp"):
+        with contextlib.suppress(OSError):
+            if not leftover.is_symlink() and leftover.stat().st_mtime < horizon:
+                leftover.unlink()

@@ -81,12 +81,15 @@ class Presenter:
             self.echo(f"  {note}")
         for error in report.verify_errors:
             self.error(error)
+        for blocked in report.blocked:
+            self.error(f"blocked: {blocked}")
         counts = {status: sum(1 for o in report.outcomes if o.status == status) for status in ("done", "failed", "skipped")}
         line = f"Apply {'complete' if report.ok else 'failed'}: {counts['done']} done, {counts['failed']} failed, {counts['skipped']} skipped."
         self.echo(line)
         summary = ["### webhookctl apply", "", f"**{line}**", ""]
         summary += [f"- {o.describe()}" for o in report.outcomes]
         summary += [f"- error: {e}" for e in report.verify_errors]
+        summary += [f"- blocked: {b}" for b in report.blocked]
         self.step_summary("\n".join(summary))
 
     # -- configuration problems ------------------------------------------------

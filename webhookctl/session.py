@@ -1,4 +1,4 @@
-"""The composition root: providers, the secrets backend and escrow built from a Config."""
+"""The composition root: providers, the secrets backend and the journal built from a Config."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from webhookctl.config.desired import Config
-from webhookctl.errors import ProviderError
+from webhookctl.errors import ProviderError, WebhookctlError
 from webhookctl.secrets.base import SecretsBackend
-from webhookctl.secrets.escrow import Escrow, escrow_key
 from webhookctl.secrets.factory import open_backend
+from webhookctl.secrets.journal import Journal, escrow_key
+from webhookctl.secrets.record import SecretRecord
 from webhookctl.snapshot import Snapshot
 from webhookctl.vendors import vendor
 from webhookctl.vendors.contract import Provider
@@ -26,7 +27,7 @@ class Session:
         self.state_dir = Path(config.settings.state_dir)
         self.parallelism = parallelism or config.settings.parallelism
         self.backend: SecretsBackend = open_backend(config.secrets)
-        self.escrow = Escrow(self.state_dir / "escrow", escrow_key(config.settings.escrow_key))
+        self.journal = Journal(self.state_dir / "journal", escrow_key(config.settings.escrow_key))
         self._providers: dict[str, Provider] = {}
 
     def provider(self, name: str) -> Provider:
@@ -48,7 +49,9 @@ class Session:
 
         return dict(await asyncio.gather(*(one(name) for name in names)))
 
-    async def snapshot(self, name: str) -> Snapshot:
+    async def snapshot(self, name: str, check_records: bool = False) -> Snapshot:
+        """One account's live destinations and backend metadata; with `check_records`, full records are
+        read and compared with their metadata (apply and drift, which may read secrets)."""
         provider = self.provider(name)
         try:
             live = await provider.list()
@@ -56,6 +59,7 @@ class Session:
             # Say which account: a run reads many.
             raise type(error)(f"{name} ({provider.scope}): {error}", error.status) from None
         records = await asyncio.to_thread(self.backend.list_metadata, name)
+        damaged = await asyncio.to_thread(self.check_records, records) if check_records else {}
         return Snapshot(
             provider=name,
             type=self.config.vendor_type(name),
@@ -63,12 +67,42 @@ class Session:
             capabilities=provider.capabilities,
             live=live,
             records=records,
-            pending_escrow=frozenset(e.name for e in self.escrow.entries() if e.provider == name),
+            pending=tuple(self.journal.entries(name)),
             vendor_now=provider.vendor_now(),
+            damaged=damaged,
         )
 
-    async def snapshots(self, names: Iterable[str] | None = None) -> dict[str, Snapshot]:
-        return await self.gather(sorted(names or self.config.providers), self.snapshot)
+    @property
+    def lock_directory(self) -> Path:
+        """Where account locks live: with the secrets where the backend is local files (so every checkout
+        that shares them shares the locks), else in the state directory."""
+        shared = getattr(self.backend, "lock_directory", None)
+        return Path(shared) if shared is not None else self.state_dir / "locks"
+
+    def check_records(self, records: Iterable[SecretRecord]) -> dict[str, str]:
+        """Each record whose full read disagrees with its metadata, by name -> what is wrong."""
+        damaged = {}
+        for meta in records:
+            if meta.current is None:
+                continue  # bound without a secret: the planner repairs that already
+            try:
+                full = self.backend.read(meta.provider, meta.name)
+            except (WebhookctlError, ValueError, KeyError, TypeError) as error:
+                damaged[meta.name] = f"it cannot be read ({type(error).__name__})"
+                continue
+            if full is None:
+                damaged[meta.name] = "its metadata is there but the record is gone"
+            elif full.destination_id != meta.destination_id:
+                damaged[meta.name] = f"it names destination {full.destination_id}, its metadata {meta.destination_id}"
+            elif full.current is None or full.current.secret is None:
+                damaged[meta.name] = "it holds no secret"
+            elif full.current.secret.fingerprint != meta.current.fingerprint:
+                damaged[meta.name] = "its secret does not match the fingerprint in its metadata"
+        return damaged
+
+    async def snapshots(self, names: Iterable[str] | None = None, check_records: bool = False) -> dict[str, Snapshot]:
+        names = sorted(self.config.providers if names is None else names)
+        return await self.gather(names, lambda name: self.snapshot(name, check_records))
 
     async def aclose(self) -> None:
         await asyncio.gather(*(p.aclose() for p in self._providers.values()))

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from webhookctl.model import Capabilities, LiveDestination
+from webhookctl.secrets.journal import JournalEntry
 from webhookctl.secrets.record import SecretRecord
 
 
@@ -24,8 +25,11 @@ class Snapshot:
     capabilities: Capabilities
     live: list[LiveDestination]
     records: list[SecretRecord]  # metadata only
-    pending_escrow: frozenset[str] = field(default_factory=frozenset)
+    # Unfinished operations of this provider in the journal (apply finishes them before planning).
+    pending: tuple[JournalEntry, ...] = ()
     vendor_now: datetime | None = None
+    # Records whose full read disagrees with their metadata, by name -> what is wrong (apply and drift check).
+    damaged: dict[str, str] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
         """Changes whenever anything a plan depends on changes (never reveals a secret)."""
@@ -49,5 +53,6 @@ class Snapshot:
             )
             for r in self.records
         )
-        canonical = json.dumps({"live": live, "records": records}, sort_keys=True, default=str)
+        pending = sorted((e.id, e.stage) for e in self.pending)
+        canonical = json.dumps({"live": live, "records": records, "pending": pending}, sort_keys=True, default=str)
         return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()

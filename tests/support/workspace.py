@@ -122,14 +122,14 @@ class Workspace:
     def written_text(self) -> str:
         """Everything the runs printed plus every file they wrote, except where secrets belong.
 
-        Excluded: the backends' storage (secrets/, store/, repo/) and the state directory's escrow and
+        Excluded: the backends' storage (secrets/, store/, repo/) and the state directory's journal and
         embedded emulator. Included: plan files, lock files, configuration, anything else.
         """
         texts = list(self.outputs)
         for path in self.root.rglob("*"):
             top = path.relative_to(self.root).parts[0]
             if path.is_file() and top not in ("secrets", "store", "repo") \
-                    and "emulator" not in path.parts and "escrow" not in path.parts:
+                    and "emulator" not in path.parts and "journal" not in path.parts:
                 texts.append(path.read_text(errors="replace"))
         return "\n".join(texts)
 

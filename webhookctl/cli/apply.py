@@ -1,4 +1,4 @@
-"""`webhookctl apply` and `webhookctl rotate`: carry out a plan."""
+"""`webhookctl apply` and `webhookctl rotate`: carry out a plan (the run sequence is `engine.run`)."""
 
 from __future__ import annotations
 
@@ -7,73 +7,63 @@ from pathlib import Path
 
 import click
 
-from webhookctl.cli.options import config_option
-from webhookctl.cli.plan import make_plan, plan_options
+from webhookctl.cli.options import config_option, lock_timeout_option
+from webhookctl.cli.plan import plan_options
 from webhookctl.cli.runtime import fail, load, run
-from webhookctl.engine.apply import Applier, ApplyReport
-from webhookctl.engine.lock import account_locks, remote_locks
+from webhookctl.engine.account import PlanOptions
 from webhookctl.engine.plan import Plan
-from webhookctl.engine.planner import PlanOptions
-from webhookctl.engine.recover import recover
-from webhookctl.errors import PlanError, StalePlanError, ValidationFailed
+from webhookctl.engine.recover import Recovered
+from webhookctl.engine.run import Hooks, RunRequest, RunResult, converge
+from webhookctl.errors import ValidationFailed
 from webhookctl.presenter import Presenter
 from webhookctl.session import Session
 
 
-def _confirm(presenter: Presenter, auto_approve: bool) -> None:
+def _confirm(presenter: Presenter, auto_approve: bool) -> bool:
     if auto_approve:
-        return
+        return True
     if not sys.stdin.isatty():
         fail(presenter, "refusing to ask for approval: standard input is not a terminal "
                         "(pass --auto-approve, or apply a saved plan)")
-    if not click.confirm("Apply these changes?", default=False):
-        fail(presenter, "apply cancelled; nothing was changed")
+    return bool(click.confirm("Apply these changes?", default=False))
 
 
-async def _check_fresh(session: Session, saved: Plan) -> None:
-    snapshots = await session.snapshots([state.name for state in saved.providers])
-    stale = [state.name for state in saved.providers
-             if snapshots[state.name].fingerprint() != state.state_fingerprint]
-    if stale:
-        raise StalePlanError(
-            f"the saved plan is stale: live state changed since it was made for {', '.join(stale)}; "
-            "nothing was applied; make a new plan"
-        )
+def read_saved(path: Path) -> Plan:
+    """A saved plan, parsed as strictly as a configuration (names, keys, types)."""
+    try:
+        return Plan.from_json(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValidationFailed(f"{path}: cannot read the plan ({type(error).__name__})") from None
+    except ValueError as error:
+        first = str(error).splitlines()[1:2] or [""]
+        raise ValidationFailed(f"{path}: not a webhookctl plan ({first[0].strip() or 'invalid JSON'})") from None
+
+
+def recovered_line(presenter: Presenter, item: Recovered) -> None:
+    if not item.error:
+        presenter.echo(f"Finished the interrupted {item.op} of {item.provider}/{item.name or '?'}: {item.done}.")
 
 
 def execute(presenter: Presenter, config_paths: tuple[str, ...], plan_file: Path | None, options: PlanOptions,
-            auto_approve: bool, allow_deletes: bool, parallelism: int | None) -> None:
+            auto_approve: bool, allow_deletes: bool, parallelism: int | None, lock_timeout: float) -> None:
     config = load(presenter, config_paths)
+    saved = read_saved(plan_file) if plan_file is not None else None
+    if saved is not None:
+        options = PlanOptions.of(saved.request)
+    request = RunRequest(options=options, providers=sorted(config.providers), saved=saved,
+                         allow_deletes=allow_deletes, lock_timeout=lock_timeout)
+    hooks = Hooks(recovered=lambda item: recovered_line(presenter, item),
+                  show=lambda plan: presenter.plan(plan, "text"),
+                  confirm=lambda plan: _confirm(presenter, auto_approve), progress=presenter.outcome)
 
-    async def work(session: Session) -> ApplyReport:
-        for item in recover(session):
-            if item.error:
-                raise PlanError(f"could not finish the escrowed {item.kind} of {item.provider}/{item.name}: "
-                                f"{item.error}")
-            presenter.echo(f"Recovered the secret of {item.provider}/{item.name} from escrow.")
-        scopes = [session.provider(name).scope for name in config.providers]
-        remote = getattr(config.secrets, "lock", False)
-        with account_locks(session.state_dir, scopes), remote_locks(session.backend, remote, scopes):
-            if plan_file is not None:
-                try:
-                    plan = Plan.from_json(plan_file.read_text(encoding="utf-8"))
-                except (OSError, ValueError) as error:
-                    raise ValidationFailed(f"{plan_file}: not a webhookctl plan ({type(error).__name__})") from None
-                await _check_fresh(session, plan)
-                presenter.plan(plan, "text")
-            else:
-                plan = await make_plan(session, options)
-                presenter.plan(plan, "text")
-                if plan.has_changes:
-                    _confirm(presenter, auto_approve)
-            if plan.deletes > plan.max_deletes and not allow_deletes:
-                raise PlanError(f"the plan deletes {plan.deletes} destinations, more than max_deletes "
-                                f"({plan.max_deletes}); pass --allow-deletes to go ahead")
-            return await Applier(session, plan, presenter.outcome).run()
+    async def work(session: Session) -> RunResult:
+        return await converge(session, request, hooks)
 
-    report = run(presenter, config, parallelism, work)
-    presenter.apply_report(report)
-    if not report.ok:
+    result = run(presenter, config, parallelism, work)
+    if result.cancelled:
+        fail(presenter, "apply cancelled; nothing was changed")
+    presenter.apply_report(result.report)
+    if not result.report.ok:
         sys.exit(1)
 
 
@@ -86,15 +76,21 @@ def execute(presenter: Presenter, config_paths: tuple[str, ...], plan_file: Path
 @click.option("--rotate", multiple=True, metavar="NAME", help="Rotate these destinations' secrets (repeatable).")
 @click.option("--rotate-by-replace", is_flag=True, help="Rotate by replacing where a vendor cannot rotate.")
 @click.option("--parallelism", type=click.IntRange(1, 100), help="Accounts worked on at once (default 10).")
+@lock_timeout_option
 def apply(plan_file: Path | None, config_paths: tuple[str, ...], auto_approve: bool, allow_deletes: bool,
           targets: tuple[str, ...], rotate: tuple[str, ...], rotate_by_replace: bool,
-          parallelism: int | None) -> None:
+          parallelism: int | None, lock_timeout: float) -> None:
     """Apply a saved PLAN_FILE (refused when stale), or plan, show and ask first.
 
+    A saved plan is an approval: apply plans again and goes ahead only if the result is the approved plan.
     Inside GitHub Actions a summary is also appended to $GITHUB_STEP_SUMMARY.
     """
-    execute(Presenter(), config_paths, plan_file, plan_options(targets, rotate, rotate_by_replace),
-            auto_approve, allow_deletes, parallelism)
+    presenter = Presenter()
+    if plan_file is not None and (targets or rotate or rotate_by_replace):
+        fail(presenter, "--target, --rotate and --rotate-by-replace cannot be given with a saved plan: "
+                        "the plan already says what it covers (make a new plan with them instead)")
+    execute(presenter, config_paths, plan_file, plan_options(targets, rotate, rotate_by_replace),
+            auto_approve, allow_deletes, parallelism, lock_timeout)
 
 
 @click.command("rotate")
@@ -102,7 +98,9 @@ def apply(plan_file: Path | None, config_paths: tuple[str, ...], auto_approve: b
 @config_option
 @click.option("--auto-approve", is_flag=True, help="Rotate without asking.")
 @click.option("--rotate-by-replace", is_flag=True, help="Rotate by replacing where a vendor cannot rotate.")
-def rotate(names: tuple[str, ...], config_paths: tuple[str, ...], auto_approve: bool, rotate_by_replace: bool) -> None:
+@lock_timeout_option
+def rotate(names: tuple[str, ...], config_paths: tuple[str, ...], auto_approve: bool, rotate_by_replace: bool,
+           lock_timeout: float) -> None:
     """Rotate the signing secrets of NAMES now, through a plan."""
     execute(Presenter(), config_paths, None, plan_options(names, names, rotate_by_replace), auto_approve,
-            False, None)
+            False, None, lock_timeout)

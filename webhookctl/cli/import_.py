@@ -6,14 +6,12 @@ import sys
 
 import click
 
-from webhookctl.cli.options import config_option
-from webhookctl.cli.plan import make_plan, plan_options
+from webhookctl.cli.apply import _confirm, recovered_line
+from webhookctl.cli.options import config_option, lock_timeout_option
 from webhookctl.cli.runtime import fail, load, run
-from webhookctl.engine.apply import Applier, ApplyReport
-from webhookctl.engine.lock import account_locks
+from webhookctl.engine.account import PlanOptions
 from webhookctl.engine.plan import Plan
-from webhookctl.engine.recover import recover
-from webhookctl.errors import PlanError
+from webhookctl.engine.run import Hooks, RunRequest, RunResult, converge
 from webhookctl.presenter import Presenter
 from webhookctl.session import Session
 
@@ -26,13 +24,15 @@ def import_plan(plan: Plan, providers: set[str], rotate_secrets: bool) -> tuple[
             continue
         if change.action == "adopt":
             changes.append(change.model_copy(update={"diff": []}))
-        elif change.action == "repair-secret" and change.via != "replace":
-            if change.via == "write-live" or (change.via == "rotate" and rotate_secrets):
+        elif change.action == "repair-secret" and change.secret_source != "replace":
+            if change.secret_source == "write-live" or (change.secret_source == "rotate" and rotate_secrets):
                 changes.append(change)
             else:
                 unknown.append(f"{change.provider}/{change.name}")
     states = [s for s in plan.providers if s.name in providers]
-    return plan.model_copy(update={"changes": changes, "providers": states, "skipped": [], "warnings": []}), unknown
+    blocked = [b for b in plan.blocked if b.provider in providers]
+    return plan.model_copy(update={"changes": changes, "providers": states, "skipped": [], "warnings": [],
+                                   "blocked": blocked}), unknown
 
 
 @click.command("import")
@@ -40,11 +40,15 @@ def import_plan(plan: Plan, providers: set[str], rotate_secrets: bool) -> tuple[
 @click.option("--provider", "providers", multiple=True, metavar="NAME", help="Only these providers (repeatable).")
 @click.option("--rotate-secrets", is_flag=True,
               help="Rotate adopted destinations whose secret the vendor shows only once, so the backend gets one.")
-def import_(config_paths: tuple[str, ...], providers: tuple[str, ...], rotate_secrets: bool) -> None:
+@click.option("--auto-approve", is_flag=True, help="Import without asking.")
+@lock_timeout_option
+def import_(config_paths: tuple[str, ...], providers: tuple[str, ...], rotate_secrets: bool, auto_approve: bool,
+            lock_timeout: float) -> None:
     """Adopt live destinations that the configuration declares, recording them in the secrets backend.
 
     Field differences are left for plan/apply to show. Readable secrets (Amiqus) are copied; a one-view
-    secret (Amigo) is unknown until rotated, which happens only with --rotate-secrets.
+    secret (Amigo) is unknown until rotated, which happens only with --rotate-secrets. The import plan is
+    shown first and needs approval (or --auto-approve).
     """
     presenter = Presenter()
     config = load(presenter, config_paths)
@@ -54,25 +58,29 @@ def import_(config_paths: tuple[str, ...], providers: tuple[str, ...], rotate_se
         fail(presenter, f"no provider named {', '.join(sorted(unknown_providers))} in the configuration")
     notes: list[str] = []
 
-    async def work(session: Session) -> ApplyReport:
-        for item in recover(session):
-            if item.error:
-                raise PlanError(f"could not finish the escrowed {item.kind} of {item.provider}/{item.name}: "
-                                f"{item.error}")
-        with account_locks(session.state_dir, [session.provider(n).scope for n in chosen]):
-            plan, unknown = import_plan(await make_plan(session, plan_options((), (), False)), chosen,
-                                        rotate_secrets)
-            notes.extend(unknown)
-            if not plan.changes:
-                return ApplyReport()
-            return await Applier(session, plan, presenter.outcome, tolerate=frozenset({"repair-secret"})).run()
+    def select(plan: Plan) -> Plan:
+        selected, unknown = import_plan(plan, chosen, rotate_secrets)
+        notes.extend(unknown)
+        return selected
 
-    report = run(presenter, config, None, work)
-    if not report.outcomes:
+    request = RunRequest(options=PlanOptions(), providers=sorted(chosen), lock_timeout=lock_timeout,
+                         select=select, tolerate=frozenset({"repair-secret", "update", "create", "replace",
+                                                            "delete"}))
+    hooks = Hooks(recovered=lambda item: recovered_line(presenter, item),
+                  show=lambda plan: presenter.plan(plan, "text") if plan.changes else None,
+                  confirm=lambda plan: _confirm(presenter, auto_approve), progress=presenter.outcome)
+
+    async def work(session: Session) -> RunResult:
+        return await converge(session, request, hooks)
+
+    result = run(presenter, config, None, work)
+    if result.cancelled:
+        fail(presenter, "import cancelled; nothing was changed")
+    if not result.report.outcomes:
         presenter.echo("Nothing to import: every declared destination found live is already bound.")
     for name in notes:
         presenter.warning(f"the secret of {name} is unknown (the vendor shows it only once); run "
                           "'webhookctl import --rotate-secrets' to rotate it now so the backend holds one")
-    presenter.apply_report(report)
-    if not report.ok:
+    presenter.apply_report(result.report)
+    if not result.report.ok:
         sys.exit(1)

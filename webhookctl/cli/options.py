@@ -15,3 +15,10 @@ def config_option(function: F) -> F:
         "-c", "--config", "config_paths", multiple=True, type=click.Path(path_type=str),
         help="Config file or directory (repeatable). Default: $WEBHOOKCTL_CONFIG, else ./webhookctl.yaml.",
     )(function)
+
+
+def lock_timeout_option(function: F) -> F:
+    return click.option(
+        "--lock-timeout", type=click.FloatRange(0, 86400), default=0.0, metavar="SECONDS",
+        help="Wait this long for another run's lock on an account (default: refuse at once).",
+    )(function)

@@ -10,8 +10,9 @@ import click
 
 from webhookctl.cli.options import config_option
 from webhookctl.cli.runtime import load, run
+from webhookctl.engine.account import PlanOptions
 from webhookctl.engine.plan import Plan
-from webhookctl.engine.planner import PlanOptions, build_plan
+from webhookctl.engine.planner import build_plan
 from webhookctl.presenter import Presenter
 from webhookctl.session import Session
 
@@ -46,9 +47,6 @@ def plan(config_paths: tuple[str, ...], out_file: Path | None, fmt: str, detaile
     options = plan_options(targets, rotate, rotate_by_replace)
 
     async def work(session: Session) -> Plan:
-        if session.escrow.entries():
-            presenter.warning("secrets from an interrupted run are in escrow; apply (or 'webhookctl recover') "
-                              "stores them first")
         return await make_plan(session, options)
 
     result = run(presenter, config, parallelism, work)

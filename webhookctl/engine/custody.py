@@ -1,8 +1,8 @@
-"""Custody of an issued secret: escrow first, then the backend, checked, then escrow cleared.
+"""Custody of an issued secret: journaled first, then the backend, checked, then marked stored.
 
-Used by apply right after a create or rotate response, and by recovery for
-whatever a killed run left in escrow. Every step is idempotent, so finishing
-the same entry twice is harmless.
+Used by apply right after a create or rotate answer, and by recovery for whatever a
+killed run left in the journal. Every step is idempotent, so finishing the same
+entry twice is harmless.
 """
 
 from __future__ import annotations
@@ -12,57 +12,55 @@ from datetime import datetime
 
 from webhookctl import failpoints
 from webhookctl.errors import SecretsError
+from webhookctl.model import Secret
 from webhookctl.secrets.base import SecretsBackend
-from webhookctl.secrets.escrow import Escrow, EscrowEntry
+from webhookctl.secrets.journal import Journal, JournalEntry
 from webhookctl.secrets.record import SecretRecord, SecretVersion
 
 
-def record_for(entry: EscrowEntry, existing: SecretRecord | None, vendor: str, scope: str) -> SecretRecord:
-    """The record once `entry` is stored, keeping the old secret as previous after a rotation."""
-    current = SecretVersion.of(entry.secret, issued_at=entry.issued_at)
+def record_for(entry: JournalEntry, secret: Secret, existing: SecretRecord | None, vendor: str,
+               protected: bool) -> SecretRecord:
+    """The record once `entry`'s secret is stored, keeping the old secret as previous after a rotation."""
+    assert entry.name is not None and entry.destination_id is not None
+    current = SecretVersion.of(secret, issued_at=entry.issued_at)
     previous = None
-    if entry.kind == "rotate" and existing is not None and existing.current is not None \
-            and existing.destination_id == entry.destination_id:
+    same = existing is not None and existing.destination_id == entry.destination_id
+    if entry.secret_kind == "rotate" and existing is not None and existing.current is not None and same:
         previous = replace(existing.current, valid_until=entry.dual_signing_stops_at, generated_at=None,
                            issued_at=None)
     return SecretRecord(
-        provider=entry.provider, name=entry.name, vendor=vendor, scope=scope,
+        provider=entry.provider, name=entry.name, vendor=vendor, scope=entry.account,
         destination_id=entry.destination_id, url=entry.url, current=current, previous=previous,
-        last_rotated_at=entry.issued_at if entry.kind == "rotate" else
-        (existing.last_rotated_at if existing and existing.destination_id == entry.destination_id else None),
-        updated_at=entry.issued_at,
+        last_rotated_at=entry.issued_at if entry.secret_kind == "rotate" else
+        (existing.last_rotated_at if existing is not None and same else None),
+        updated_at=entry.issued_at, protected=protected,
     )
 
 
-def finish(entry: EscrowEntry, backend: SecretsBackend, escrow: Escrow, vendor: str, scope: str,
-           now: datetime) -> None:
+def store(entry: JournalEntry, backend: SecretsBackend, journal: Journal, vendor: str, protected: bool,
+          now: datetime) -> JournalEntry:
+    """Write the entry's secret to the backend, read it back, and record that it is stored."""
+    assert entry.name is not None and entry.secret is not None
+    secret = entry.secret
     existing = backend.read(entry.provider, entry.name)
     meta = backend.read_metadata(entry.provider, entry.name)
     # Both the record and its metadata (a separate write in some backends) must show the secret.
-    already = all(r is not None and r.current is not None and r.current.fingerprint == entry.secret.fingerprint
+    already = all(r is not None and r.current is not None and r.current.fingerprint == secret.fingerprint
                   for r in (existing, meta))
     if not already:
         if existing is not None and existing.current is not None \
-                and existing.current.fingerprint == entry.secret.fingerprint:
+                and existing.current.fingerprint == secret.fingerprint:
             record = existing  # the record landed and its metadata did not: write both again
         else:
-            record = record_for(entry, existing, vendor, scope)
-        record = replace(record, updated_at=now)
-        backend.write(record)
+            record = record_for(entry, secret, existing, vendor, protected)
+        backend.write(replace(record, updated_at=now, protected=protected))
         stored = backend.read(entry.provider, entry.name)
         meta = backend.read_metadata(entry.provider, entry.name)
-        if any(r is None or r.current is None or r.current.fingerprint != entry.secret.fingerprint
+        if any(r is None or r.current is None or r.current.fingerprint != secret.fingerprint
                for r in (stored, meta)):
             raise SecretsError(
                 f"{backend.key_for(entry.provider, entry.name)}: the backend did not return the secret just "
-                "written; it stays in escrow"
+                "written; it stays in the journal"
             )
     failpoints.hit("after-backend-write")
-    escrow.remove(entry)
-
-
-def take_custody(entry: EscrowEntry, backend: SecretsBackend, escrow: Escrow, vendor: str, scope: str) -> None:
-    """Escrow the entry, then store it; a failure past escrow leaves it there for recovery."""
-    stored = escrow.put(entry)
-    failpoints.hit("after-escrow-write")
-    finish(stored, backend, escrow, vendor, scope, entry.issued_at)
+    return journal.advance(entry, stage="stored", secret=None)

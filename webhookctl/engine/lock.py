@@ -1,10 +1,17 @@
-"""One run at a time per account on this machine: an flock per account scope."""
+"""One run at a time per account: an flock per account, where every run that can touch it looks.
+
+The directory is the session's `lock_directory`: beside the secrets for the file
+backend (two checkouts sharing one secrets directory share its locks), else the
+state directory; a backend that can hold a lock itself (Vault) is asked too
+(`remote_locks`), for runs on other machines.
+"""
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
 import os
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
@@ -15,24 +22,37 @@ from webhookctl.fsafe import private_dir
 from webhookctl.processes import lock_owner
 from webhookctl.timefmt import now_text
 
+# How often a waiting run tries a held lock again.
+POLL_SECONDS = 0.2
+
 
 @contextmanager
-def account_locks(state_dir: Path, scopes: list[str]) -> Iterator[None]:
-    """Hold every account's lock (taken in a fixed order, so two runs cannot deadlock)."""
-    directory = state_dir / "locks"
+def account_locks(directory: Path, scopes: list[str], timeout: float = 0.0) -> Iterator[None]:
+    """Hold every account's lock (taken in a fixed order, so two runs cannot deadlock).
+
+    A held lock is waited for up to `timeout` seconds, then refused with who holds it.
+    """
     private_dir(directory)
+    deadline = time.monotonic() + timeout
     with ExitStack() as stack:
         for scope in sorted(set(scopes)):
             path = directory / (hashlib.sha256(scope.encode()).hexdigest()[:24] + ".lock")
-            handle = stack.enter_context(open(os.open(path, os.O_RDWR | os.O_CREAT, 0o600), "r+"))
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                handle.seek(0)
-                holder = handle.read().strip() or "another process"
-                raise LockHeldError(
-                    f"{scope} is locked by another webhookctl run ({holder}); wait for it to finish"
-                ) from None
+            flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+            handle = stack.enter_context(open(os.open(path, flags, 0o600), "r+"))
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() < deadline:
+                        time.sleep(POLL_SECONDS)
+                        continue
+                    handle.seek(0)
+                    holder = handle.read().strip() or "another process"
+                    waited = f" (waited {timeout:g} s)" if timeout else " (wait with --lock-timeout SECONDS)"
+                    raise LockHeldError(
+                        f"{scope} is locked by another webhookctl run ({holder}); wait for it to finish{waited}"
+                    ) from None
             handle.seek(0)
             handle.truncate()
             handle.write(f"pid {os.getpid()} since {now_text()}")

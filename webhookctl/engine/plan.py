@@ -6,6 +6,8 @@ same data, and holds no secret: only where each new secret will be stored.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from datetime import datetime
 from typing import Any, Literal
@@ -15,7 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from webhookctl import __version__
 
 Action = Literal["create", "update", "replace", "delete", "adopt", "repair-secret", "rotate"]
-ACTIONS: tuple[str, ...] = ("create", "update", "replace", "delete", "adopt", "repair-secret", "rotate")
+ACTIONS: tuple[str, ...] = Action.__args__  # type: ignore[attr-defined]
+# A replace (or a repair by replacement): which half goes first.
+ReplaceOrder = Literal["create-before-delete", "delete-before-create"]
+# A repair-secret: where the new secret comes from.
+SecretSource = Literal["rotate", "replace", "write-live"]
+# What stops apply until someone acts; the plan exits 2 and apply 1 while any remains.
+BlockedKind = Literal["duplicate", "bound-twice", "lost-secret", "unfinished", "record"]
 SYMBOLS = {
     "create": "+",
     "update": "~",
@@ -28,8 +36,11 @@ SYMBOLS = {
 FORMAT_VERSION: Literal[1] = 1
 
 
+NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
+
+
 class Data(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class FieldChange(Data):
@@ -46,21 +57,25 @@ class SecretPlan(Data):
 
 class Change(Data):
     action: Action
-    provider: str
-    name: str | None = Field(description="The destination's name; null for an unmanaged one.")
+    provider: str = Field(pattern=NAME)
+    name: str | None = Field(pattern=NAME, description="The destination's name; null for an unmanaged one.")
     destination_id: str | None = None
     url: str
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
     diff: list[FieldChange] = Field(default_factory=list)
     reason: str
-    via: str | None = Field(
-        default=None,
-        description="replace: create-before-delete | delete-before-create; repair-secret: rotate | replace | write-live.",
-    )
+    order: ReplaceOrder | None = Field(default=None, description="replace, or repair-secret by replacement.")
+    secret_source: SecretSource | None = Field(default=None, description="repair-secret: where the secret comes from.")
     secret: SecretPlan | None = None
-    carry_from: str | None = Field(default=None, description="adopt: the record whose secret this destination keeps.")
+    carry_from: str | None = Field(default=None, pattern=NAME,
+                                   description="adopt: the record whose secret this destination keeps.")
     warnings: list[str] = Field(default_factory=list)
+
+    @property
+    def replaces(self) -> bool:
+        """Whether apply makes a new destination and deletes this one."""
+        return self.action == "replace" or self.secret_source == "replace"
 
 
 class Skipped(Data):
@@ -68,6 +83,28 @@ class Skipped(Data):
     name: str
     action: Action
     reason: str
+
+
+class Blocked(Data):
+    """Something apply cannot settle now: `plan --detailed-exitcode` exits 2 and apply exits 1 until it is."""
+
+    kind: BlockedKind
+    provider: str
+    name: str | None = None
+    destination_id: str | None = None
+    reason: str
+    fix: str = Field(description="What to do about it.")
+
+
+class PendingOperation(Data):
+    """An operation an interrupted run left unfinished (in the journal); apply finishes it first."""
+
+    op: str
+    provider: str
+    name: str | None = None
+    url: str
+    stage: str
+    started_at: datetime
 
 
 class UnmanagedDestination(Data):
@@ -87,26 +124,52 @@ class ProviderState(Data):
     unmanaged: list[UnmanagedDestination] = Field(default_factory=list)
 
 
+class Request(Data):
+    """What the plan was asked for; `apply PLAN` re-plans with exactly this."""
+
+    targets: list[str] = Field(default_factory=list, description="--target names; empty for the whole configuration.")
+    rotate: list[str] = Field(default_factory=list)
+    rotate_by_replace: bool = False
+    shard: str | None = Field(default=None, description="K/N when the plan covers one shard of the accounts.")
+
+
 class Plan(Data):
     """A webhookctl plan (`plan --out`, `plan --format json`)."""
 
-    model_config = ConfigDict(extra="forbid", title="webhookctl plan")
+    model_config = ConfigDict(extra="forbid", title="webhookctl plan", frozen=True)
 
     format_version: Literal[1] = FORMAT_VERSION
     webhookctl_version: str = __version__
     created_at: datetime
     config_files: list[str] = Field(default_factory=list)
+    config_digest: str = Field(default="", description="Of the desired state this plan was made from.")
+    request: Request = Field(default_factory=Request)
     providers: list[ProviderState] = Field(default_factory=list)
     changes: list[Change] = Field(default_factory=list)
+    blocked: list[Blocked] = Field(default_factory=list)
+    pending: list[PendingOperation] = Field(default_factory=list)
     skipped: list[Skipped] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
-    targets: list[str] = Field(default_factory=list, description="--target names; empty for the whole configuration.")
-    deletes: int = 0
-    max_deletes: int = 5
+    deletes: int = Field(default=0, description="Destinations this plan deletes (shown; apply counts again).")
+    digest: str = Field(default="", description="Of everything above; an edited file no longer matches it.")
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.changes)
+        """Anything for apply to do or to be told: changes, blocked work, or unfinished operations."""
+        return bool(self.changes or self.blocked or self.pending)
+
+    @property
+    def targets(self) -> list[str]:
+        return self.request.targets
+
+    def content_digest(self) -> str:
+        """sha256 of the plan's content, excluding `digest` itself and when/where it was made."""
+        data = self.model_dump(mode="json", exclude={"digest", "created_at", "webhookctl_version", "config_files"})
+        canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
+        return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+    def sealed(self) -> Plan:
+        return self.model_copy(update={"digest": self.content_digest()})
 
     def summary(self) -> dict[str, int]:
         counts: Counter[str] = Counter(change.action for change in self.changes)

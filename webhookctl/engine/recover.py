@@ -1,36 +1,117 @@
-"""Finish whatever a previous run left in escrow, before anything else."""
+"""Finish what an interrupted run left in the journal, before anything is planned.
+
+For each unfinished entry (see `webhookctl.secrets.journal`):
+- a secret that was issued is stored (custody completed);
+- a create or replace whose answer never came is looked for: destinations at its
+  URL that appeared after the intent and that no record binds are webhookctl's own
+  (the account was locked): the first is adopted, the rest deleted;
+- a replace whose new destination exists retires the old one;
+- a delete is sent again (deleting what is gone succeeds);
+- a rotation whose answer was lost cannot be recovered (the secret was shown once):
+  the entry is closed and the planner reports the lost secret until the next
+  allowed rotation repairs it.
+An entry leaves the journal only when all of this is done.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import timedelta
 
-from webhookctl.engine.custody import finish
+from webhookctl.engine.custody import store
+from webhookctl.engine.operations import Context, bind, now
 from webhookctl.errors import WebhookctlError
+from webhookctl.model import Issued, LiveDestination
+from webhookctl.secrets.journal import JournalEntry
 from webhookctl.session import Session
+
+# The intent is stamped with the vendor's clock as its last whole-second Date header showed it.
+CLOCK_SLACK = timedelta(seconds=2)
 
 
 @dataclass(frozen=True)
 class Recovered:
     provider: str
-    name: str
-    kind: str
+    name: str | None
+    op: str
+    done: str = ""
     error: str | None = None
 
 
-def recover(session: Session) -> list[Recovered]:
+async def recover(session: Session, providers: list[str]) -> list[Recovered]:
+    """Finish every journal entry of these providers; one failing entry does not stop the others."""
     results = []
-    for entry in session.escrow.entries():
-        config = session.config.providers.get(entry.provider)
-        if config is None:
-            results.append(Recovered(entry.provider, entry.name, entry.kind,
-                                     "its provider is no longer configured; the entry stays in escrow"))
+    for entry in session.journal.entries():
+        if entry.provider not in providers:
             continue
-        provider = session.provider(entry.provider)
+        if entry.provider not in session.config.providers:
+            results.append(Recovered(entry.provider, entry.name, entry.op,
+                                     error="its provider is no longer configured; the entry stays in the journal "
+                                           f"(drop it with 'webhookctl recover --drop {entry.id}')"))
+            continue
+        ctx = Context(session, session.provider(entry.provider))
         try:
-            finish(entry, session.backend, session.escrow, session.config.vendor_type(entry.provider), provider.scope, datetime.now(UTC))
+            done = await finish_entry(ctx, entry)
         except WebhookctlError as error:
-            results.append(Recovered(entry.provider, entry.name, entry.kind, str(error)))
+            results.append(Recovered(entry.provider, entry.name, entry.op, error=str(error)))
         else:
-            results.append(Recovered(entry.provider, entry.name, entry.kind))
+            results.append(Recovered(entry.provider, entry.name, entry.op, done))
     return results
+
+
+def _appeared_after(live: LiveDestination, entry: JournalEntry) -> bool:
+    if live.secret_generated_at is None:
+        return True  # the vendor does not date secrets: unbound at the URL is all there is to go by
+    return live.secret_generated_at >= entry.started_at - CLOCK_SLACK
+
+
+async def finish_entry(ctx: Context, entry: JournalEntry) -> str:
+    journal, backend = ctx.session.journal, ctx.session.backend
+    done: list[str] = []
+    if entry.stage == "issued":
+        entry = await asyncio.to_thread(store, entry, backend, journal, ctx.vendor, ctx.protected(entry.name), now())
+        done.append("stored its secret")
+    if entry.op == "delete":
+        assert entry.destination_id
+        await ctx.provider.delete(entry.destination_id)
+        done.append("deleted the destination")
+    elif entry.op == "rotate":
+        if entry.stage == "intent":
+            done.append("its rotation's answer was lost; the plan reports the secret until it is repaired")
+    else:
+        made = await _settle_create(ctx, entry, done)
+        if entry.retires and not entry.retired and made:
+            await ctx.provider.delete(entry.retires)
+            done.append(f"retired the old destination {entry.retires}")
+    journal.finish(entry)
+    return "; ".join(done) or "nothing had happened yet"
+
+
+async def _settle_create(ctx: Context, entry: JournalEntry, done: list[str]) -> bool:
+    """Whether the create of `entry` landed; adopts it if its answer was lost and deletes extras."""
+    live = await ctx.provider.list()
+    records = await asyncio.to_thread(ctx.session.backend.list_metadata, ctx.provider.name)
+    bound = {r.destination_id for r in records}
+    if entry.stage == "stored" and entry.destination_id is not None:
+        keep: LiveDestination | None = next((d for d in live if d.id == entry.destination_id), None)
+    else:
+        keep = None
+    candidates = [d for d in live if d.url == entry.url and d.id not in bound and d.id != entry.retires
+                  and _appeared_after(d, entry)]
+    if keep is None and candidates:
+        keep, candidates = candidates[0], candidates[1:]
+        assert entry.name is not None
+        if keep.secret is not None:
+            issued = Issued(destination_id=keep.id, secret=keep.secret)
+            await ctx.take_custody(entry, issued, "create")
+            done.append(f"adopted destination {keep.id} that it had made")
+        else:
+            await asyncio.to_thread(bind, ctx, entry.name, keep.id, entry.url)
+            done.append(f"adopted destination {keep.id} that it had made (its secret is repaired by rotation)")
+    for extra in candidates:
+        if keep is not None and extra.id == keep.id:
+            continue
+        await ctx.provider.delete(extra.id)
+        done.append(f"deleted the duplicate {extra.id} that it had made")
+    return keep is not None

@@ -30,12 +30,39 @@ def label(change: Change) -> str:
     return f"{change.provider}/{change.name}" if change.name else f"{change.provider} unmanaged {change.destination_id}"
 
 
+def how(change: Change) -> str:
+    """How apply goes about it: a replace's order, a repair's source of the new secret."""
+    parts: list[str] = [part for part in (change.secret_source, change.order) if part]
+    if change.secret_source == "replace" and change.order:
+        parts = [f"replace, {change.order}"]
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
 def summary_line(plan: Plan) -> str:
     counts = plan.summary()
-    if not counts:
+    if not plan.has_changes:
         return "No changes. The live destinations match the configuration."
     parts = [f"{counts[action]} {SUMMARY_WORDS[action]}" for action in SUMMARY_WORDS if action in counts]
+    if plan.pending:
+        parts.append(f"{len(plan.pending)} interrupted operation(s) to finish")
+    if plan.blocked:
+        parts.append(f"{len(plan.blocked)} blocked (see below)")
     return "Plan: " + ", ".join(parts) + "."
+
+
+def blocked_lines(plan: Plan) -> list[str]:
+    lines = []
+    for item in plan.pending:
+        lines.append(f"{item.provider}/{item.name or item.url}: an interrupted {item.op} (stage {item.stage}, "
+                     "journaled) is finished by the next apply first")
+    for blocked in plan.blocked:
+        lines.append(f"{blocked.kind}: {blocked.provider}/{blocked.name or blocked.destination_id}: "
+                     f"{blocked.reason}. To fix: {blocked.fix}")
+    return lines
+
+
+def account_label(state: ProviderState) -> str:
+    return f"{state.name} ({state.scope})"
 
 
 def slots_line(state: ProviderState) -> str:

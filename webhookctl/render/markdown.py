@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from webhookctl.engine.plan import SYMBOLS, Plan
-from webhookctl.render.common import HEADLINE, field_lines, label, slots_line, summary_line
+from webhookctl.render.common import (
+    HEADLINE,
+    account_label,
+    blocked_lines,
+    field_lines,
+    how,
+    label,
+    summary_line,
+)
 
 # GitHub refuses comments over 65,536 characters; keep a margin for the marker and edits.
 LIMIT = 65_000
@@ -20,8 +28,7 @@ class MarkdownRenderer:
         for change in changes:
             symbol = SYMBOLS[change.action]
             lead = {"+": "+", "-": "-", "-/+": "!", "~": "!", "<=": "!", "!": "!", "@": "!"}[symbol]
-            lines.append(f"{lead} {symbol} {label(change)} {HEADLINE[change.action]}"
-                         + (f" ({change.via})" if change.via else ""))
+            lines.append(f"{lead} {symbol} {label(change)} {HEADLINE[change.action]}{how(change)}")
             for mark, name, text in field_lines(change):
                 lines.append(f"{'+' if mark == '+' else '-' if mark == '-' else '!'}     {name} = {text}")
             lines.append(f"#     reason: {change.reason}")
@@ -33,10 +40,11 @@ class MarkdownRenderer:
         head = [MARKER, "### webhookctl plan", "", f"**{summary_line(plan)}**", ""]
         if plan.providers:
             head += ["| account | destinations | unmanaged |", "|---|---|---|"]
-            head += [f"| {slots_line(s).split(':')[0]} | {s.slots_before} → {s.slots_after}"
+            head += [f"| {account_label(s)} | {s.slots_before} → {s.slots_after}"
                      f"{f' of {s.cap}' if s.cap else ''} | {len(s.unmanaged)} |" for s in plan.providers]
             head.append("")
-        tail = [f"> :warning: {w}" for w in plan.warnings]
+        tail = [f"> :no_entry: {line}" for line in blocked_lines(plan)]
+        tail += [f"> :warning: {w}" for w in plan.warnings]
         tail += [f"> skipped {s.action} of {s.provider}/{s.name}: {s.reason}" for s in plan.skipped]
         sections = [self._section(plan, s.name) for s in plan.providers if plan.for_provider(s.name)]
         body = "\n".join(head)

@@ -5,7 +5,15 @@ from __future__ import annotations
 import click
 
 from webhookctl.engine.plan import SYMBOLS, Change, Plan
-from webhookctl.render.common import HEADLINE, field_lines, label, slots_line, summary_line
+from webhookctl.render.common import (
+    HEADLINE,
+    blocked_lines,
+    field_lines,
+    how,
+    label,
+    slots_line,
+    summary_line,
+)
 
 COLORS = {"+": "green", "~": "yellow", "-": "red", "-/+": "magenta", "<=": "cyan", "!": "yellow", "@": "blue"}
 
@@ -19,8 +27,7 @@ class TextRenderer:
 
     def change(self, change: Change) -> list[str]:
         symbol = SYMBOLS[change.action]
-        via = f" ({change.via})" if change.via else ""
-        lines = [f"  # {label(change)} {HEADLINE[change.action]}{via}"]
+        lines = [f"  # {label(change)} {HEADLINE[change.action]}{how(change)}"]
         ident = f" id={change.destination_id}" if change.destination_id else ""
         lines.append(self._paint(f"{symbol:>3} destination {change.name or '(unmanaged)'!r}{ident}", symbol))
         if change.action not in ("create", "delete"):  # their URL is among the field lines
@@ -42,6 +49,10 @@ class TextRenderer:
         for skipped in plan.skipped:
             out.append(f"  # {skipped.provider}/{skipped.name}: {skipped.action} skipped: {skipped.reason}")
         if plan.skipped:
+            out.append("")
+        blocked = blocked_lines(plan)
+        out += [f"  ! {line}" for line in blocked]
+        if blocked:
             out.append("")
         if plan.providers:
             out.append("Destinations per account:")

@@ -34,6 +34,11 @@ class FileBackend:
         self.directory = Path(directory)
         self.key_template = key_template
 
+    @property
+    def lock_directory(self) -> Path:
+        """Account locks, beside the records: every run that shares this directory sees them."""
+        return self.directory / ".locks"
+
     def key_for(self, provider: str, name: str) -> str:
         return self.key_template.format(provider=provider, name=name)
 

@@ -92,6 +92,8 @@ class SecretRecord:
     last_rotated_at: datetime | None = None
     updated_at: datetime | None = None
     managed_by: str = MANAGED_BY
+    # `protect: true` when last applied: a removed declaration does not delete it (only `protect: false`).
+    protected: bool = False
 
     @property
     def has_secret(self) -> bool:
@@ -112,6 +114,7 @@ class SecretRecord:
             "previous": self.previous.to_dict(with_secrets) if self.previous else None,
             "last_rotated_at": _text(self.last_rotated_at),
             "updated_at": _text(self.updated_at),
+            "protected": self.protected,
         }
 
     def metadata(self) -> SecretRecord:
@@ -135,11 +138,12 @@ class SecretRecord:
             last_rotated_at=_time(data.get("last_rotated_at")),
             updated_at=_time(data.get("updated_at")),
             managed_by=str(data.get("managed_by", "")),
+            protected=data.get("protected") in (True, "True", "true"),
         )
 
 
 FLAT_FIELDS = ("managed_by", "provider", "name", "vendor", "scope", "destination_id", "url",
-               "last_rotated_at", "updated_at")
+               "last_rotated_at", "updated_at", "protected")
 
 
 def to_flat(record: SecretRecord) -> dict[str, str]:

@@ -1,0 +1,79 @@
+"""After an account's changes: read it again, tidy its records, and judge the whole account.
+
+Invariant: after apply, every declared destination (of the names the run was
+asked for) exists once, bound to one name, with the declared fields and its
+secret in custody; no live destination is bound twice; no duplicate remains.
+Anything else is an error of this run, even for names its plan did not touch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from webhookctl.engine.account import PlanOptions
+from webhookctl.engine.planner import build_plan
+from webhookctl.errors import PlanError, SecretsError
+from webhookctl.session import Session
+from webhookctl.snapshot import Snapshot
+
+
+async def settle(session: Session, name: str, targets: frozenset[str], tolerate: frozenset[str]) \
+        -> tuple[list[str], list[str]]:
+    """(errors, notes) for provider `name` once its changes are done."""
+    snapshot = await session.snapshot(name, check_records=True)
+    notes, wrote = await asyncio.to_thread(housekeep, session, snapshot)
+    if wrote:
+        snapshot = replace(snapshot, records=await asyncio.to_thread(session.backend.list_metadata, name))
+    errors = [f"{name}: after apply, {error}" for error in judge(session, snapshot, targets, tolerate)]
+    return errors, notes
+
+
+def judge(session: Session, snapshot: Snapshot, targets: frozenset[str], tolerate: frozenset[str]) -> list[str]:
+    try:
+        again = build_plan(session.config, [snapshot], snapshot.vendor_now or datetime.now(UTC),
+                           PlanOptions(targets=targets))
+    except PlanError as error:
+        return [f"the account does not match the configuration: {error}"]
+    errors = [f"{b.kind} {b.provider}/{b.name or b.destination_id}: {b.reason}" for b in again.blocked]
+    live = {d.id for d in snapshot.live}
+    twice = [i for i, n in Counter(r.destination_id for r in snapshot.records if r.destination_id in live).items()
+             if n > 1]
+    errors += [f"destination {i} is bound to more than one name" for i in twice]
+    # A policy rotation can only be due again if time passed, so it is not a failure.
+    errors += [f"{c.action} {c.name or c.url} is still needed ({c.reason})"
+               for c in again.changes if c.action not in tolerate | {"rotate"}]
+    return errors
+
+
+def housekeep(session: Session, snapshot: Snapshot) -> tuple[list[str], bool]:
+    """Stamp vendor times, keep `protected` in step, drop ended previous secrets; says whether it wrote."""
+    backend, name, notes, wrote = session.backend, snapshot.provider, [], False
+    now = snapshot.vendor_now or datetime.now(UTC)
+    generated = {d.id: d.secret_generated_at for d in snapshot.live}
+    for meta in snapshot.records:
+        wanted = session.config.destination(meta.name)
+        protect = wanted.protect if wanted is not None and wanted.provider == name else meta.protected
+        stamp = generated.get(meta.destination_id)
+        needs_stamp = meta.current is not None and meta.current.generated_at is None and stamp is not None
+        expired = meta.previous is not None and meta.previous.valid_until is not None \
+            and meta.previous.valid_until <= now
+        try:
+            if expired:
+                record = backend.read(name, meta.name)
+                if record is None:
+                    continue
+                if needs_stamp and record.current is not None:
+                    record = replace(record, current=replace(record.current, generated_at=stamp))
+                backend.write(replace(record, previous=None, updated_at=now, protected=protect))
+                notes.append(f"{name}/{meta.name}: dropped the previous secret (its dual-signing window ended)")
+                wrote = True
+            elif (needs_stamp or meta.protected != protect) and meta.destination_id in generated:
+                current = replace(meta.current, generated_at=stamp) if needs_stamp and meta.current else meta.current
+                backend.update_metadata(replace(meta, current=current, updated_at=now, protected=protect))
+                wrote = True
+        except SecretsError as error:
+            notes.append(f"{name}/{meta.name}: could not update the record: {error}")
+    return notes, wrote
