@@ -127,6 +127,7 @@ def test_amigo_list_ids_are_matched_whole(amigo: httpx.Client) -> None:
 ])
 def test_amigo_delivery_query_is_strict(amigo: httpx.Client, name: str, value: str) -> None:
     status, body = amigo_create(amigo, "https://example.com/h")
+    assert status == 201
     assert isinstance(body, dict)
     response = amigo.get(f"/v1/{ORG}/webhook_destination/{body['webhook_destination_id']}/delivery",
                          params={name: value})

@@ -16,8 +16,8 @@ from webhookctl.emulator.amigo.validation import validation_error
 from webhookctl.emulator.common.clock import isoformat, parse_iso
 from webhookctl.emulator.common.control import Deliveries
 from webhookctl.emulator.common.outbound import delivery_target, is_loopback
-from webhookctl.emulator.common.strict import date_time, integer
 from webhookctl.emulator.common.store import Document
+from webhookctl.emulator.common.strict import date_time, integer
 
 if TYPE_CHECKING:
     from webhookctl.emulator.amigo.app import AmigoEmulator

@@ -27,8 +27,8 @@ from webhookctl.emulator.common.clock import Clock
 from webhookctl.emulator.common.http import HTTPError, empty_response, json_response
 from webhookctl.emulator.common.ratelimit import FixedWindowLimiter
 from webhookctl.emulator.common.resource import resource
-from webhookctl.emulator.common.strict import integer, json_value
 from webhookctl.emulator.common.store import Document, DocumentStore
+from webhookctl.emulator.common.strict import integer, json_value
 
 TOKENS = "__tokens__"
 META = "__meta__"

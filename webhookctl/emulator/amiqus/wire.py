@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+
 from starlette.datastructures import URL
 
 from webhookctl.emulator.amiqus.settings import SUBSCRIBABLE
