@@ -8,7 +8,6 @@ permission, request validation, the destination itself, then business rules.
 from __future__ import annotations
 
 import asyncio
-import re
 import secrets
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -28,18 +27,20 @@ from webhookctl.emulator.amigo.deliveries import Deliverer, list_deliveries
 from webhookctl.emulator.amigo.faults import Faults
 from webhookctl.emulator.amigo.settings import WEBHOOK_TYPES, AmigoSettings
 from webhookctl.emulator.amigo.validation import (
+    ID_PATTERN_TEXT,
     detail,
     parse_create,
     parse_update,
     read_json_body,
+    valid_id,
     validation_error,
 )
 from webhookctl.emulator.common.clock import Clock, isoformat, parse_iso
 from webhookctl.emulator.common.http import HTTPError, empty_response, json_response
 from webhookctl.emulator.common.ratelimit import FixedWindowLimiter
+from webhookctl.emulator.common.resource import resource
 from webhookctl.emulator.common.store import Document, DocumentStore
 
-ID_PATTERN = re.compile(r"^[a-f0-9]{24}$")
 META_KEY = "__meta__"
 ORG_PREFIX = "org:"
 
@@ -131,10 +132,10 @@ class AmigoEmulator:
 
     def _destination_id(self, request: Request) -> str:
         value: str = request.path_params["webhook_destination_id"]
-        if not ID_PATTERN.match(value):
+        if not valid_id(value):
             raise validation_error(
                 ["path", "webhook_destination_id"],
-                "String should match pattern '^[a-f0-9]{24}$'",
+                f"String should match pattern '{ID_PATTERN_TEXT}'",
                 "string_pattern_mismatch",
                 value,
             )
@@ -230,10 +231,10 @@ class AmigoEmulator:
         self._authorize(request, org, "Webhook:GetWebhookDestination")
         wanted = request.query_params.getlist("id")
         for index, value in enumerate(wanted):
-            if not ID_PATTERN.match(value):
+            if not valid_id(value):
                 raise validation_error(
                     ["query", "id", index],
-                    "String should match pattern '^[a-f0-9]{24}$'",
+                    f"String should match pattern '{ID_PATTERN_TEXT}'",
                     "string_pattern_mismatch",
                     value,
                 )
@@ -317,20 +318,31 @@ class AmigoEmulator:
     def routes(self) -> list[Route]:
         base = "/v1/{organization}"
         one = base + "/webhook_destination/{webhook_destination_id}"
+        limited = self._limited
+        table: dict[str, dict[str, Handler]] = {
+            base + "/user/signin_with_api_key": {"POST": limited("signin", self.sign_in)},
+            base + "/webhook_destination/": {
+                "POST": limited("create", self.create),
+                "GET": limited("list", self.list_destinations),
+            },
+            one: {"POST": limited("update", self.update), "DELETE": limited("delete", self.delete)},
+            one + "/rotate-secret": {"POST": limited("rotate", self.rotate)},
+            one + "/delivery": {"GET": limited("deliveries", self.deliveries)},
+        }
+        # FastAPI without CORS refuses OPTIONS like any other undeclared method.
         routes = [
-            Route(base + "/user/signin_with_api_key", self._limited("signin", self.sign_in), methods=["POST"]),
-            Route(base + "/webhook_destination/", self._limited("create", self.create), methods=["POST"]),
-            Route(base + "/webhook_destination/", self._limited("list", self.list_destinations), methods=["GET"]),
-            Route(one, self._limited("update", self.update), methods=["POST"]),
-            Route(one, self._limited("delete", self.delete), methods=["DELETE"]),
-            Route(one + "/rotate-secret", self._limited("rotate", self.rotate), methods=["POST"]),
-            Route(one + "/delivery", self._limited("deliveries", self.deliveries), methods=["GET"]),
+            resource(path, handlers, _method_not_allowed, answer_options=False)
+            for path, handlers in table.items()
         ]
         if self.settings.control:
             from webhookctl.emulator.amigo.control import control_routes
 
             routes += control_routes(self)
         return routes
+
+
+def _method_not_allowed(method: str, allowed: list[str]) -> object:
+    return {"detail": "Method Not Allowed"}
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:

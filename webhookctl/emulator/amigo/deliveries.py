@@ -17,6 +17,7 @@ from webhookctl.emulator.common.clock import isoformat, parse_iso
 from webhookctl.emulator.common.control import Deliveries
 from webhookctl.emulator.common.outbound import delivery_target, is_loopback
 from webhookctl.emulator.common.store import Document
+from webhookctl.emulator.common.strict import date_time, integer
 
 if TYPE_CHECKING:
     from webhookctl.emulator.amigo.app import AmigoEmulator
@@ -140,27 +141,27 @@ def _parse_time(params: QueryParams, name: str) -> Any:
     value = params.get(name)
     if value is None:
         return None
-    try:
-        return parse_iso(value)
-    except ValueError:
+    parsed = date_time(value)
+    if parsed is None:
         raise validation_error(
             ["query", name], "Input should be a valid datetime", "datetime_from_date_parsing", value
-        ) from None
+        )
+    return parsed
 
 
 def _parse_int(params: QueryParams, name: str, default: int) -> int:
     value = params.get(name)
     if value is None:
         return default
-    try:
-        return int(value)
-    except ValueError:
+    parsed = integer(value)
+    if parsed is None:
         raise validation_error(
             ["query", name],
             "Input should be a valid integer, unable to parse string as an integer",
             "int_parsing",
             value,
-        ) from None
+        )
+    return parsed
 
 
 def _sort_key(name: str) -> Any:
@@ -187,9 +188,9 @@ def list_deliveries(document: Document, destination_id: str, params: QueryParams
     offset = _parse_int(params, "continuation_token", 0)
     sort_keys: list[tuple[str, bool]] = []
     for index, raw in enumerate(params.getlist("sort_by")):
-        # An unencoded "+" arrives as a space; read it as the "+" it was meant to be.
+        # One optional direction sign, then a field; an unencoded "+" arrives as a space.
         descending = raw.startswith("-")
-        name = raw.lstrip("+- ")
+        name = raw[1:] if raw[:1] in ("+", "-", " ") else raw
         if name not in SORT_FIELDS:
             raise validation_error(
                 ["query", "sort_by", index], f"Unsupported sort field {raw!r}", "value_error", raw

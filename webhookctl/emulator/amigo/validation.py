@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-import json
+import re
 from typing import Any
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
 from webhookctl.emulator.amigo.settings import WEBHOOK_TYPES
 from webhookctl.emulator.common.http import HTTPError
+from webhookctl.emulator.common.strict import json_value
+from webhookctl.emulator.common.uri import https_url_problem
+
+# The spec's `^[a-f0-9]{24}$`, matched whole and ASCII-only (no trailing newline slips through).
+ID_PATTERN = re.compile(r"[a-f0-9]{24}", re.ASCII)
+ID_PATTERN_TEXT = "^[a-f0-9]{24}$"
+
+
+def valid_id(value: str) -> bool:
+    return ID_PATTERN.fullmatch(value) is not None
 
 
 def detail(message: str) -> dict[str, Any]:
@@ -25,8 +34,8 @@ async def read_json_body(request: Request) -> Any:
     if not raw:
         raise validation_error(["body"], "Field required", "missing")
     try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        return json_value(raw)
+    except ValueError as error:  # also bad UTF-8, NaN/Infinity and absurd nesting
         raise validation_error(["body", 0], f"JSON decode error: {error}", "json_invalid") from None
 
 
@@ -37,7 +46,10 @@ def _object(body: Any) -> dict[str, Any]:
 
 
 def _retry_attempts(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
+    # pydantic's lax mode takes 3.0 as 3 (JSON Schema calls it an integer too), never true or "3".
+    if isinstance(value, bool) or not isinstance(value, int | float) or (
+        isinstance(value, float) and not value.is_integer()
+    ):
         raise validation_error(
             ["body", "retry_attempts"], "Input should be a valid integer", "int_type", value
         )
@@ -71,10 +83,10 @@ def _url(value: Any) -> str:
         raise validation_error(
             ["body", "url"], "String should have at least 1 character", "string_too_short", value
         )
-    parts = urlsplit(value)
-    if not parts.scheme or not parts.netloc:
+    problem = https_url_problem(value)
+    if problem == "not a URI":
         raise validation_error(["body", "url"], "Input should be a valid URL", "url_parsing", value)
-    if parts.scheme != "https":
+    if problem is not None:
         raise validation_error(["body", "url"], "URL must be in HTTPS.", "value_error", value)
     return value
 

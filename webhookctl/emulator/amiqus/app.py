@@ -7,7 +7,6 @@ limit, maintenance, route-model binding (404), validation (422).
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
 import uuid
 from collections import Counter
@@ -27,7 +26,9 @@ from webhookctl.emulator.amiqus.settings import AmiqusSettings
 from webhookctl.emulator.common.clock import Clock
 from webhookctl.emulator.common.http import HTTPError, empty_response, json_response
 from webhookctl.emulator.common.ratelimit import FixedWindowLimiter
+from webhookctl.emulator.common.resource import resource
 from webhookctl.emulator.common.store import Document, DocumentStore
+from webhookctl.emulator.common.strict import integer, json_value
 
 TOKENS = "__tokens__"
 META = "__meta__"
@@ -108,12 +109,14 @@ class AmiqusEmulator:
     def _hook(self, request: Request, account: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         raw = request.path_params["id"]
         document = self.team_document(account["team"]) or {"webhooks": {}}
-        if not raw.isdigit():
+        # Route-model binding: anything but an integer in ASCII digits matches no row.
+        number = integer(raw)
+        if number is None:
             raise HTTPError(404, {"error": "Not Found."})
-        hook = document["webhooks"].get(str(int(raw)))
+        hook = document["webhooks"].get(str(number))
         if hook is None:
             raise HTTPError(404, {"error": "Webhook not found"})
-        return str(int(raw)), hook
+        return str(number), hook
 
     @staticmethod
     async def _json(request: Request) -> Any:
@@ -121,7 +124,7 @@ class AmiqusEmulator:
         if not raw.strip():
             return {}
         try:
-            return json.loads(raw)
+            return json_value(raw)
         except ValueError:
             raise HTTPError(422, {"errors": ["The request body is not valid JSON."]}) from None
 
@@ -141,7 +144,7 @@ class AmiqusEmulator:
             hooks = list((self.team_document(account["team"]) or {"webhooks": {}})["webhooks"].values())
             hooks.sort(key=lambda h: h["id"])
             if version == "v2" and "enabled" in params:
-                wanted = wire.boolean(params["enabled"])
+                wanted = wire.query_boolean(params["enabled"])
                 if wanted is None:
                     raise HTTPError(422, {"enabled": ["The enabled field must be true or false."]})
                 hooks = [h for h in hooks if h["is_enabled"] == wanted]
@@ -195,15 +198,25 @@ class AmiqusEmulator:
             return json_response(wire.paginate_v1([wire.delivery_v1(d) for d in mine], page, limit, request.url))
 
         one = prefix + "/webhooks/{id}"
-        update_methods = ["PATCH", "PUT"]
-        return [
-            Route(prefix + "/webhooks", self._endpoint(f"{version}:list", index), methods=["GET"]),
-            Route(prefix + "/webhooks", self._endpoint(f"{version}:create", store, write=True), methods=["POST"]),
-            Route(one, self._endpoint(f"{version}:show", show), methods=["GET"]),
-            Route(one, self._endpoint(f"{version}:update", update, write=True), methods=update_methods),
-            Route(one, self._endpoint(f"{version}:delete", destroy, write=True), methods=["DELETE"]),
-            Route(one + "/deliveries", self._endpoint(f"{version}:deliveries", deliveries), methods=["GET"]),
-        ]
+        endpoint = self._endpoint
+        update_handler = endpoint(f"{version}:update", update, write=True)
+        # v2 documents PATCH; PUT stays as the alias the migration guide lists (NOTES.md B3).
+        table: dict[str, dict[str, Callable[[Request], Awaitable[Response]]]] = {
+            prefix + "/webhooks": {
+                "GET": endpoint(f"{version}:list", index),
+                "POST": endpoint(f"{version}:create", store, write=True),
+            },
+            one: {
+                "GET": endpoint(f"{version}:show", show),
+                "PATCH": update_handler,
+                "PUT": update_handler,
+                "DELETE": endpoint(f"{version}:delete", destroy, write=True),
+            },
+            one + "/deliveries": {"GET": endpoint(f"{version}:deliveries", deliveries)},
+        }
+        # Laravel answers OPTIONS itself, with the route's methods in Allow.
+        return [resource(path, handlers, _method_not_allowed, answer_options=True)
+                for path, handlers in table.items()]
 
     def routes(self) -> list[Route]:
         routes = self.handlers("v2") + self.handlers("v1")
@@ -212,6 +225,11 @@ class AmiqusEmulator:
 
             routes += control_routes(self)
         return routes
+
+
+def _method_not_allowed(method: str, allowed: list[str]) -> object:
+    return {"message": f"The {method} method is not supported for this route. "
+                       f"Supported methods: {', '.join(allowed)}."}
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:

@@ -6,12 +6,13 @@ import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from starlette.datastructures import URL
 
 from webhookctl.emulator.amiqus.settings import SUBSCRIBABLE
 from webhookctl.emulator.common.http import HTTPError
+from webhookctl.emulator.common.strict import integer
+from webhookctl.emulator.common.uri import https_url_problem
 
 
 def v2_time(epoch: float) -> str:
@@ -71,10 +72,9 @@ def _int(params: Mapping[str, str], name: str, default: int, low: int, high: int
     raw = params.get(name)
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise invalid({name: [f"The {name} must be an integer."]}) from None
+    value = integer(raw)
+    if value is None:
+        raise invalid({name: [f"The {name} must be an integer."]})
     if value < low:
         raise invalid({name: [f"The {name} must be at least {low}."]})
     if high is not None and value > high:
@@ -87,13 +87,13 @@ def page_params(params: Mapping[str, str], default_limit: int) -> tuple[int, int
 
 
 def boolean(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
-        return value.lower() in ("true", "1")
-    return None
+    """A JSON boolean, else None: the spec's `type: boolean` takes no "1", 0 or "FALSE"."""
+    return value if isinstance(value, bool) else None
+
+
+def query_boolean(text: str) -> bool | None:
+    """A boolean query parameter as OpenAPI serialises one: exactly "true" or "false"."""
+    return {"true": True, "false": False}.get(text)
 
 
 def paginate_v2(items: list[Any], page: int, limit: int, url: URL) -> dict[str, Any]:
@@ -126,10 +126,10 @@ def paginate_v1(items: list[Any], page: int, per_page: int, url: URL) -> dict[st
 def _url_errors(value: Any) -> list[str]:
     if not isinstance(value, str) or not value:
         return ["The url field is required."] if value in (None, "") else ["The url must be a string."]
-    parts = urlsplit(value)
-    if not parts.scheme or not parts.netloc:
+    problem = https_url_problem(value)
+    if problem == "not a URI":
         return ["The url must be a valid URL."]
-    if parts.scheme != "https":
+    if problem is not None:
         return ["The url must start with https://."]
     return []
 
