@@ -84,6 +84,8 @@ def measure(command: list[str], env: dict[str, str] | None = None, cwd: Path | N
 
 
 def checked(usage: Usage, what: str) -> Usage:
+    # Progress on stderr: a long run shows its figures as they come, not only at the end.
+    print(f"{what}: {usage.cpu:.2f} s CPU, {usage.wall:.2f} s wall, {usage.peak_mb:.0f} MB peak", file=sys.stderr)
     if usage.returncode != 0:
         raise SystemExit(f"{what} failed ({usage.returncode}):\n{usage.stdout[-2000:]}\n{usage.stderr[-2000:]}")
     return usage
