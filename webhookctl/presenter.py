@@ -6,16 +6,17 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
 from webhookctl.config.problems import Problem, field_path
-from webhookctl.engine.apply import ApplyReport, Outcome
-from webhookctl.engine.drift import DriftReport
-from webhookctl.engine.plan import Plan
-from webhookctl.render import render
-from webhookctl.render.drift import render_drift
+
+if TYPE_CHECKING:
+    # Only for annotations: `validate` and `completion` print through here without the engine.
+    from webhookctl.engine.apply import ApplyReport, Outcome
+    from webhookctl.engine.drift import DriftReport
+    from webhookctl.engine.plan import Plan
 
 
 def _github_escape(text: str, property_value: bool = False) -> str:
@@ -61,12 +62,16 @@ class Presenter:
                 handle.write(markdown.rstrip("\n") + "\n\n")
 
     def plan(self, plan: Plan, fmt: str) -> None:
+        from webhookctl.render import render
+
         text = render(plan, fmt, color=self.color and fmt == "text")
         self.out.write(text)
         self.out.flush()
         self.step_summary(render(plan, "markdown"))
 
     def drift(self, report: DriftReport, fmt: str) -> None:
+        from webhookctl.render.drift import render_drift
+
         self.out.write(render_drift(report, fmt))
         self.out.flush()
         self.step_summary(render_drift(report, "markdown"))

@@ -1,32 +1,48 @@
-"""The `webhookctl` command line: one thin module per command."""
+"""The `webhookctl` command line: one thin module per command, imported when that command runs."""
 
 from __future__ import annotations
 
 import click
 
 from webhookctl import __version__
-from webhookctl.cli.apply import apply, rotate
-from webhookctl.cli.completion import completion
-from webhookctl.cli.deliveries import deliveries
-from webhookctl.cli.drift import drift
-from webhookctl.cli.dump import dump
-from webhookctl.cli.emulate import emulate
-from webhookctl.cli.import_ import import_
-from webhookctl.cli.plan import plan
-from webhookctl.cli.recover import recover
-from webhookctl.cli.schema import schema
-from webhookctl.cli.unlock import force_unlock
-from webhookctl.cli.validate import validate
+from webhookctl.cli.lazy import LazyCommand, LazyGroup
+
+# name -> where the command lives and its short help (its docstring's first sentence; a test checks
+# they agree), which `webhookctl --help` shortens to fit as click does.
+COMMANDS: dict[str, LazyCommand] = {
+    "validate": LazyCommand("webhookctl.cli.validate:validate",
+                            "Validate the configuration."),
+    "plan": LazyCommand("webhookctl.cli.plan:plan",
+                        "Show what apply would change."),
+    "apply": LazyCommand("webhookctl.cli.apply:apply",
+                         "Apply a saved PLAN_FILE (refused when stale), or plan, show and ask first."),
+    "rotate": LazyCommand("webhookctl.cli.apply:rotate",
+                          "Rotate the signing secrets of NAMES now, through a plan."),
+    "drift": LazyCommand("webhookctl.cli.drift:drift",
+                         "Report drift without changing anything."),
+    "deliveries": LazyCommand("webhookctl.cli.deliveries:deliveries",
+                              "List the deliveries to destination NAME (following pages up to --limit)."),
+    "import": LazyCommand("webhookctl.cli.import_:import_",
+                          "Adopt live destinations that the configuration declares, recording them in the secrets backend."),
+    "dump": LazyCommand("webhookctl.cli.dump:dump",
+                        "Write valid configuration YAML for every live destination of a provider (no secrets)."),
+    "recover": LazyCommand("webhookctl.cli.recover:recover",
+                           "Finish escrowed secret writes (apply does this first on its own)."),
+    "force-unlock": LazyCommand("webhookctl.cli.unlock:force_unlock",
+                                "Release the secrets backend's locks (Vault) of the configured accounts."),
+    "schema": LazyCommand("webhookctl.cli.schema:schema",
+                          "Print the JSON Schema of webhookctl configuration files (schemas/webhookctl.schema.json)."),
+    "emulate": LazyCommand("webhookctl.cli.emulate:emulate",
+                           "Serve an emulator of a vendor API (state in memory, or in --db)."),
+    "completion": LazyCommand("webhookctl.cli.completion:completion",
+                              "Print the completion script for SHELL."),
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="webhookctl")
 def cli() -> None:
     """Webhook destinations as code: validate, plan, apply, rotate."""
-
-
-for command in (validate, plan, apply, rotate, drift, deliveries, import_, dump, recover, force_unlock, schema, emulate, completion):
-    cli.add_command(command)
 
 
 def main() -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import click
 from click.shell_completion import get_completion_class
 
-from webhookctl.presenter import Presenter
-
 
 @click.command("completion")
 @click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
@@ -22,4 +20,5 @@ def completion(ctx: click.Context, shell: str) -> None:
     root = ctx.find_root().command
     completer = get_completion_class(shell)
     assert completer is not None
-    Presenter().out.write(completer(root, {}, "webhookctl", "_WEBHOOKCTL_COMPLETE").source() + "\n")
+    # Plain click output: this runs on shell start-up, so it imports nothing of the engine.
+    click.echo(completer(root, {}, "webhookctl", "_WEBHOOKCTL_COMPLETE").source())
