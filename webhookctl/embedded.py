@@ -12,12 +12,14 @@ from pathlib import Path
 
 import httpx
 
+from webhookctl.extras import require
 from webhookctl.secrets.file import private_dir
 
 EMULATOR_URL = "http://emulator.invalid"
 
 
 def amigo_transport(state_dir: Path, organization: str, user_id: str, api_key_id: str, api_key: str) -> httpx.AsyncBaseTransport:
+    require("emulator")
     from webhookctl.emulator.amigo import AmigoEmulator, create_app
     from webhookctl.emulator.common.store import DocumentStore
 
@@ -31,6 +33,7 @@ def amigo_transport(state_dir: Path, organization: str, user_id: str, api_key_id
 
 
 def amiqus_transport(state_dir: Path, token: str) -> httpx.AsyncBaseTransport:
+    require("emulator")
     from webhookctl.emulator.amiqus import AmiqusEmulator, create_app
     from webhookctl.emulator.common.store import DocumentStore
 

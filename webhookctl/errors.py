@@ -2,6 +2,7 @@
 
     WebhookctlError
     ├── ConfigError            the configuration is invalid (all located problems at once)
+    ├── MissingExtraError      an optional extra the configuration needs is not installed
     ├── PlanError              the plan cannot be carried out (cap exceeded, rotation too soon, ...)
     │   └── StalePlanError     a saved plan no longer matches the live state
     ├── LockHeldError          another run holds the lock of an organisation
@@ -42,6 +43,10 @@ class ConfigError(WebhookctlError):
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class MissingExtraError(WebhookctlError):
+    """Its message names the `pip install` that brings the extra."""
 
 
 class PlanError(WebhookctlError):
