@@ -33,7 +33,7 @@ demo: $(DEMO_STAMP)
 # The whole test suite, then the linters.
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2
-	$(PY) -m ruff check webhookctl tests bench examples
+	$(PY) -m ruff check webhookctl tests bench examples action
 	$(PY) -m mypy
 
 bench: $(STAMP)
