@@ -178,6 +178,7 @@ def write_summary(inputs: Inputs, outcome: Outcome) -> None:
 def main(environ: dict[str, str] | None = None) -> int:
     inputs = Inputs.from_env(environ)
     scratch = Path(os.environ.get("RUNNER_TEMP") or ".") / "webhookctl-action"
+    scratch.mkdir(parents=True, exist_ok=True)
     outcome = run(inputs, scratch)
     write_summary(inputs, outcome)
     body = scratch / f"{inputs.command}-body.md"
