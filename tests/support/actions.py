@@ -243,6 +243,8 @@ def run_job(workflow: Path, job: str, workdir: Path, secrets: dict[str, str], ov
         "GITHUB_SHA": sha, "GITHUB_REF": ref, "GITHUB_RUN_ID": str(run_id), "GITHUB_REPOSITORY": "acme/webhooks",
         "GITHUB_SERVER_URL": "https://github.example", **(extra_env or {}),
     }
+    if "PYTHONPATH" in os.environ:  # the webhookctl under test, where the test run names it
+        base["PYTHONPATH"] = os.environ["PYTHONPATH"]
     github = {"event_name": event_name, "event": event, "sha": sha, "ref": ref, "run_id": str(run_id),
               "token": TOKEN, "repository": "acme/webhooks", "workspace": str(workdir)}
     contexts: dict[str, Any] = {"github": github, "secrets": {**secrets, "GITHUB_TOKEN": TOKEN},
