@@ -2,10 +2,10 @@
 
     WebhookctlError
     ├── ConfigError            the configuration is invalid (all located problems at once)
+    ├── MissingExtraError      an optional extra the configuration needs is not installed
     ├── PlanError              the plan cannot be carried out (cap exceeded, rotation too soon, ...)
     │   └── StalePlanError     a saved plan no longer matches the live state
     ├── LockHeldError          another run holds the lock of an organisation
-    ├── MissingExtraError      an optional dependency (extra) is not installed
     ├── SecretsError           the secrets backend refused or failed a read or a write
     │   └── ForeignEntryError  an entry not written by webhookctl is in the way
     └── ProviderError          the vendor API said no (carries the vendor's message, never a secret)
@@ -45,6 +45,10 @@ class ConfigError(WebhookctlError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class MissingExtraError(WebhookctlError):
+    """Its message names the `pip install` that brings the extra."""
+
+
 class PlanError(WebhookctlError):
     pass
 
@@ -55,10 +59,6 @@ class StalePlanError(PlanError):
 
 class LockHeldError(WebhookctlError):
     pass
-
-
-class MissingExtraError(WebhookctlError):
-    """An optional dependency is missing; the message names the `pip install` that brings it."""
 
 
 class SecretsError(WebhookctlError):

@@ -8,10 +8,15 @@ from pathlib import Path
 
 import click
 
+from webhookctl.extras import missing
+
 
 @click.group("emulate")
 def emulate() -> None:
     """Serve an emulator of a vendor API (state in memory, or in --db)."""
+    message = missing("emulator")
+    if message is not None:
+        raise click.ClickException(message)
 
 
 def _ready(vendor: str, note: str) -> Callable[[str], None]:

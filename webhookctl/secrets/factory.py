@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from webhookctl.config import models
+from webhookctl.extras import require
 from webhookctl.secrets.base import SecretsBackend
 from webhookctl.secrets.file import FileBackend
 
@@ -16,10 +17,12 @@ def open_backend(config: models.Secrets, environ: Mapping[str, str] | None = Non
     if isinstance(config, models.FileSecrets):
         return FileBackend(config.directory, config.key_template)
     if isinstance(config, models.VaultSecrets):
+        require("vault")
         from webhookctl.secrets.vault import VaultBackend
 
         return VaultBackend(config, environ)
     if isinstance(config, models.AwsSecrets):
+        require("aws")
         from webhookctl.secrets.aws import AwsBackend
 
         return AwsBackend(config)

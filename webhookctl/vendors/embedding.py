@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
-from webhookctl.errors import MissingExtraError
+from webhookctl.extras import require
 from webhookctl.fsafe import private_dir
 
 # The host the client is given for an in-process emulator; nothing resolves it.
@@ -13,8 +12,7 @@ EMULATOR_URL = "http://emulator.invalid"
 
 
 def require_emulator() -> None:
-    if importlib.util.find_spec("starlette") is None:
-        raise MissingExtraError("the embedded emulator needs the emulator extra: pip install 'webhookctl[emulator]'")
+    require("emulator")
 
 
 def emulator_directory(state_dir: Path) -> Path:
