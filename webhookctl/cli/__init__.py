@@ -27,7 +27,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "dump": LazyCommand("webhookctl.cli.dump:dump",
                         "Write valid configuration YAML for every live destination of a provider (no secrets)."),
     "recover": LazyCommand("webhookctl.cli.recover:recover",
-                           "Finish escrowed secret writes (apply does this first on its own)."),
+                           "Finish interrupted operations from the journal (apply does this first on its own)."),
     "force-unlock": LazyCommand("webhookctl.cli.unlock:force_unlock",
                                 "Release the secrets backend's locks (Vault) of the configured accounts."),
     "schema": LazyCommand("webhookctl.cli.schema:schema",
