@@ -5,25 +5,17 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from webhookctl.config import models
 from webhookctl.config.desired import Config, DesiredDestination
+from webhookctl.config.names import name_problems
 from webhookctl.config.problems import Location, Problem
+from webhookctl.config.urls import base_url_problem, https_problem
 from webhookctl.config.yamlsource import SourceMap
 from webhookctl.vocabulary import AMIGO_MAX_DESTINATIONS, AMIQUS_SUBSCRIBABLE
 
 AMIGO_FIELDS = ("accepted_types", "retry_attempts")
 AMIQUS_FIELDS = ("events", "enabled")
-
-
-def _https_problem(url: str) -> str | None:
-    parts = urlsplit(url)
-    if parts.scheme != "https":
-        return f"url must use https, not {parts.scheme or 'no scheme'!r}"
-    if not parts.hostname:
-        return "url has no host"
-    return None
 
 
 def semantic_problems(
@@ -34,15 +26,14 @@ def semantic_problems(
     failed_providers: set[str],
 ) -> tuple[Config | None, list[Problem]]:
     """`indices[i]` is the position of `parsed.destinations[i]` in the merged file list."""
-    problems: list[Problem] = []
+    problems: list[Problem] = name_problems(parsed, source, indices)
     defaults = parsed.defaults or models.Defaults()
 
     for name, provider in parsed.providers.items():
-        if provider.base_url not in (None, "emulator"):
-            parts = urlsplit(provider.base_url)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
-                problems.append(Problem(source.value(("providers", name, "base_url")),
-                                        "base_url must be an http(s) URL or 'emulator'", ("providers", name, "base_url")))
+        base_problem = base_url_problem(provider.base_url) if provider.base_url not in (None, "emulator") else None
+        if base_problem:
+            problems.append(Problem(source.value(("providers", name, "base_url")), base_problem,
+                                    ("providers", name, "base_url")))
 
     if defaults.events is not None:
         problems += _event_problems(defaults.events, ("defaults", "events"), source)
@@ -60,7 +51,7 @@ def semantic_problems(
                                     f"destination name {destination.name!r} is already used at {first}", (*path, "name")))
         else:
             seen_names[destination.name] = source.value((*path, "name"))
-        url_problem = _https_problem(destination.url)
+        url_problem = https_problem(destination.url)
         if url_problem:
             problems.append(Problem(source.value((*path, "url")), url_problem, (*path, "url")))
         found = parsed.providers.get(destination.provider)
