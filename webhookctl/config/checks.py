@@ -5,28 +5,15 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from webhookctl.config import models
 from webhookctl.config.desired import Config, DesiredDestination
+from webhookctl.config.names import name_problems
 from webhookctl.config.problems import Location, Path_, Problem
+from webhookctl.config.urls import base_url_problem, https_problem
 from webhookctl.config.yamlsource import SourceMap
 from webhookctl.vendors import registry
 from webhookctl.vendors.vendor import FieldProblem, Vendor
-
-
-def _https_problem(url: str) -> str | None:
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        parts.port  # noqa: B018 (raises on a malformed port)
-    except ValueError as error:
-        return f"url is not a valid URL ({error})"
-    if parts.scheme != "https":
-        return f"url must use https, not {parts.scheme or 'no scheme'!r}"
-    if not host:
-        return "url has no host"
-    return None
 
 
 def _field_path(path: Path_, field: str) -> Path_:
@@ -58,7 +45,7 @@ def semantic_problems(
     failed_providers: set[str],
 ) -> tuple[Config | None, list[Problem]]:
     """`indices[i]` is the position of `parsed.destinations[i]` in the merged file list."""
-    problems: list[Problem] = []
+    problems: list[Problem] = name_problems(parsed, source, indices)
     vendors = registry()
     defaults = getattr(parsed, "defaults", None) or models.defaults_model()()
     providers: dict[str, Any] = dict(getattr(parsed, "providers", {}))
@@ -67,17 +54,11 @@ def semantic_problems(
     accounts: dict[str, str] = {}
     for name, provider in providers.items():
         base_url = getattr(provider, "base_url", None)
-        if base_url not in (None, "emulator"):
-            try:
-                parts = urlsplit(base_url)
-                valid = parts.scheme in ("http", "https") and bool(parts.hostname)
-                parts.port  # noqa: B018 (raises on a malformed port)
-            except ValueError:
-                valid = False
-            if not valid:
-                problems.append(Problem(source.value(("providers", name, "base_url")),
-                                        "base_url must be an http(s) URL or 'emulator'", ("providers", name, "base_url")))
-                continue
+        base_problem = base_url_problem(base_url) if base_url not in (None, "emulator") else None
+        if base_problem:
+            problems.append(Problem(source.value(("providers", name, "base_url")), base_problem,
+                                    ("providers", name, "base_url")))
+            continue
         accounts[name] = vendors[provider.type].account(provider)
 
     for vendor in vendors.values():
@@ -98,7 +79,7 @@ def semantic_problems(
                                     f"destination name {destination.name!r} is already used at {first}", (*path, "name")))
         else:
             seen_names[destination.name] = source.value((*path, "name"))
-        url_problem = _https_problem(destination.url)
+        url_problem = https_problem(destination.url)
         if url_problem:
             problems.append(Problem(source.value((*path, "url")), url_problem, (*path, "url")))
         provider = providers.get(destination.provider)

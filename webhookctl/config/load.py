@@ -2,6 +2,9 @@
 
 Reading never stops at the first problem: every problem in every file is
 collected, located, and raised together as one `ConfigError`.
+
+Top-level keys starting with `x-` are ignored: they are where YAML anchors
+shared through merge keys live (`x-amigo: &amigo {...}`, then `<<: *amigo`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from webhookctl.errors import ConfigError
 from webhookctl.vendors import registry
 
 DEFAULT_FILE = "webhookctl.yaml"
+# Larger files are refused unread: every file up to this size is checked in bounded time and memory.
+MAX_FILE_BYTES = 10 * 1024 * 1024
+EXTENSION_PREFIX = "x-"
 SECTIONS = ("secrets", "defaults", "settings")
 
 
@@ -68,10 +74,9 @@ def load_config(
     source = SourceMap()
     origins: dict[tuple[str, str], Location] = {}
     for file in files:
-        try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            problems.append(Problem(Location(str(file), 1, 1), f"cannot read: {error}"))
+        text, read_problem = _read(file)
+        if text is None:
+            problems.append(read_problem or Problem(Location(str(file), 1, 1), "cannot read"))
             continue
         document, file_source, file_problems = load_yaml(text, str(file))
         problems += file_problems
@@ -80,6 +85,7 @@ def load_config(
         if not isinstance(document, dict):
             problems.append(Problem(file_source.value(()), "a configuration file must be a mapping of keys"))
             continue
+        document = {k: v for k, v in document.items() if not str(k).startswith(EXTENSION_PREFIX)}
         document, env_problems = interpolate(document, file_source, environ, require_env)
         problems += env_problems
         problems += _merge(merged, document, file_source, source, origins)
@@ -100,6 +106,26 @@ def load_config(
     if problems or config is None:
         raise ConfigError(sorted(set(problems), key=lambda p: (p.location, p.message)))
     return config
+
+
+def _read(file: Path) -> tuple[str | None, Problem | None]:
+    """The file's text, or the problem that stops it being read (located at the undecodable byte)."""
+    start = Location(str(file), 1, 1)
+    try:
+        size = file.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, Problem(start, f"file too large: {size:,} bytes, at most {MAX_FILE_BYTES:,} are read")
+        data = file.read_bytes()[: MAX_FILE_BYTES + 1]
+    except OSError as error:
+        return None, Problem(start, f"cannot read: {error.strerror or type(error).__name__}")
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as error:
+        line_start = data.rfind(b"\n", 0, error.start) + 1
+        line = data.count(b"\n", 0, error.start) + 1
+        column = len(data[line_start:error.start].decode("utf-8", errors="replace")) + 1
+        return None, Problem(Location(str(file), line, column),
+                             f"not UTF-8 text: byte 0x{data[error.start]:02x} cannot be decoded")
 
 
 def _failed_providers(merged: dict[str, Any], parsed: models.ConfigFileBase) -> set[str]:
