@@ -23,6 +23,10 @@ For an httpx-based provider, `Faults` and `FaultyTransport` implement the fault 
 of `EmulatorControl` by wrapping the real transport to the real emulator: the
 request still reaches it, only the answer is replaced, withheld or annotated.
 
+For readable failures, have pytest rewrite the kit's assertions: in the conftest.py that
+runs first, before anything imports this module,
+`pytest.register_assert_rewrite("webhookctl.vendors.conformance")`.
+
 Only this module imports pytest; nothing in webhookctl imports this module.
 """
 
@@ -174,15 +178,17 @@ class FaultyTransport(httpx.AsyncBaseTransport):
         if reset_in is None:
             return response
         body = await response.aread()
-        headers = httpx.Headers(response.headers)
+        said = httpx.Headers(response.headers)
+        # The body is decoded and may be replaced: let httpx frame it anew.
+        for framing in ("content-encoding", "content-length", "transfer-encoding"):
+            said.pop(framing, None)
         if self.faults.rate_limit_signal == "retry-after":
-            headers["retry-after"] = str(reset_in)
-            return httpx.Response(429, json=self.faults.error_body("Too Many Attempts."), headers=headers,
+            said["retry-after"] = str(reset_in)
+            return httpx.Response(429, json=self.faults.error_body("Too Many Attempts."), headers=said,
                                   request=request)
-        headers["x-ratelimit-remaining"] = "0"
-        headers["x-ratelimit-reset"] = str(time.time() + reset_in)
-        headers.pop("content-encoding", None)
-        return httpx.Response(response.status_code, content=body, headers=headers, request=request)
+        said["x-ratelimit-remaining"] = "0"
+        said["x-ratelimit-reset"] = str(time.time() + reset_in)
+        return httpx.Response(response.status_code, content=body, headers=said, request=request)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
@@ -474,5 +480,3 @@ class ProviderConformance:
 
         self.drive(provider_factory, work)
 
-
-__all__ = ["EmulatorControl", "Faults", "FaultyTransport", "Heard", "ProviderConformance", "STATUS_ERRORS"]
