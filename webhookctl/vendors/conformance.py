@@ -6,7 +6,7 @@ class attributes:
 
     from webhookctl.vendors.conformance import ProviderConformance
 
-    class TestHookyConforms(ProviderConformance):
+    class TestAcmeConforms(ProviderConformance):
         create_fields = {"topics": ["order.created", "order.paid"]}
         updates = {"topics": ["order.refunded"]}
         event_types = ("order.created", "order.paid")
@@ -22,6 +22,7 @@ client of that account; `emulator` provokes what the tests need (`EmulatorContro
 For an httpx-based provider, `Faults` and `FaultyTransport` implement the fault half
 of `EmulatorControl` by wrapping the real transport to the real emulator: the
 request still reaches it, only the answer is replaced, withheld or annotated.
+examples/vendor-plugin/tests/ shows a whole vendor package using the kit.
 
 For readable failures, have pytest rewrite the kit's assertions: in the conftest.py that
 runs first, before anything imports this module,
