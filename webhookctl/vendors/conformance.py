@@ -52,7 +52,7 @@ from webhookctl.vendors.http import AmbiguousError
 T = TypeVar("T")
 
 # What each HTTP status must become (contract.py), and whether it is retried first.
-STATUS_ERRORS: dict[int, tuple[type[errors.ProviderError], bool]] = {
+EXPECTED_ERRORS: dict[int, tuple[type[errors.ProviderError], bool]] = {
     400: (errors.LimitError, False),
     401: (errors.AuthError, False),
     403: (errors.ForbiddenError, False),
@@ -417,7 +417,7 @@ class ProviderConformance:
     ) -> None:
         async def work(provider: Provider, heard: Heard) -> None:
             await provider.list()  # signed in, if the vendor signs in
-            for status, (kind, retried) in STATUS_ERRORS.items():
+            for status, (kind, retried) in EXPECTED_ERRORS.items():
                 message = f"conformance refusal {status}"
                 heard.retries.clear()
                 emulator.fail_requests(status, message)
