@@ -157,3 +157,14 @@ def test_the_checker_catches_a_violation_wherever_the_import_is(tmp_path: Path) 
         "webhookctl/stray.py: in no layer of docs/architecture.md",
         "webhookctl/vendors/acme/client.py:4: vendor-client may not import webhookctl.engine.plan (engine)",
     ]
+
+
+def test_only_the_conformance_kit_imports_pytest() -> None:
+    # The kit is for vendor packages' tests; webhookctl itself must run without pytest.
+    importers = sorted(
+        path.relative_to(REPO).as_posix() for path in (REPO / "webhookctl").rglob("*.py")
+        if any(isinstance(node, ast.Import | ast.ImportFrom)
+               and any(name.split(".")[0] == "pytest" for name in
+                       ([a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]))
+               for node in ast.walk(ast.parse(path.read_text()))))
+    assert importers == ["webhookctl/vendors/conformance.py"]
