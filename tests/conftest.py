@@ -18,6 +18,9 @@ from webhookctl.emulator.amigo import AmigoEmulator, AmigoSettings, create_app
 from webhookctl.emulator.amiqus import AmiqusEmulator, AmiqusSettings
 from webhookctl.emulator.amiqus import create_app as amiqus_app
 
+# Before any test module imports it, so the kit's assertions explain themselves.
+pytest.register_assert_rewrite("webhookctl.vendors.conformance")
+
 
 @dataclass
 class AmigoServer:

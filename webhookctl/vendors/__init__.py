@@ -5,10 +5,10 @@ packages that declare an entry point in the `webhookctl.vendors` group pointing 
 an object satisfying `webhookctl.vendors.vendor.Vendor`:
 
     [project.entry-points."webhookctl.vendors"]
-    hooky = "webhookctl_hooky:VENDOR"
+    acme = "webhookctl_acme:VENDOR"
 
 Configuration loading, the session and the CLI consult this registry; none of them
-names a vendor.
+names a vendor. examples/vendor-plugin/ is such a package.
 """
 
 from __future__ import annotations
