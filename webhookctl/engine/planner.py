@@ -192,7 +192,10 @@ def _plan_existing(account: Account, binding: Binding, wanted: DesiredDestinatio
     id_record = binding.id_records.get(live.id)
     carry = None
     if adopting:
-        if id_record is not None and id_record.name != wanted.name and id_record.has_secret:
+        # A renamed destination keeps its secret: the record of a name no longer declared that names it.
+        renamed = id_record is not None and id_record.name != wanted.name \
+            and account.config.destination(id_record.name) is None
+        if renamed and id_record is not None and id_record.has_secret:
             carry = id_record.name
         reason = f"a live destination has this URL (id {live.id}) and is not yet bound"
         if id_record is not None and id_record.name != wanted.name:
