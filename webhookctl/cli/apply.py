@@ -9,6 +9,7 @@ import click
 
 from webhookctl.cli.options import config_option
 from webhookctl.cli.plan import make_plan, plan_options
+from webhookctl.cli.prompt import approve
 from webhookctl.cli.runtime import fail, load, run
 from webhookctl.engine.apply import Applier, ApplyReport
 from webhookctl.engine.lock import account_locks, remote_locks
@@ -26,8 +27,7 @@ def _confirm(presenter: Presenter, auto_approve: bool) -> None:
     if not sys.stdin.isatty():
         fail(presenter, "refusing to ask for approval: standard input is not a terminal "
                         "(pass --auto-approve, or apply a saved plan)")
-    if not click.confirm("Apply these changes?", default=False):
-        fail(presenter, "apply cancelled; nothing was changed")
+    approve("Do you want to apply these changes?", "apply")
 
 
 async def _check_fresh(session: Session, saved: Plan) -> None:

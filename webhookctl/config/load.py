@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from webhookctl.config.environment import interpolate
 from webhookctl.config.problems import Location, Path_, Problem
 from webhookctl.config.yamlsource import SourceMap, load_yaml
 from webhookctl.errors import ConfigError
+from webhookctl.extras import missing_extra
 from webhookctl.vendors import registry
 
 DEFAULT_FILE = "webhookctl.yaml"
@@ -67,6 +69,7 @@ def load_config(
     merged: dict[str, Any] = {"providers": {}, "destinations": []}
     source = SourceMap()
     origins: dict[tuple[str, str], Location] = {}
+    references: dict[Path_, list[str]] = {}
     for file in files:
         try:
             text = file.read_text(encoding="utf-8")
@@ -80,7 +83,7 @@ def load_config(
         if not isinstance(document, dict):
             problems.append(Problem(file_source.value(()), "a configuration file must be a mapping of keys"))
             continue
-        document, env_problems = interpolate(document, file_source, environ, require_env)
+        document, env_problems = interpolate(document, file_source, environ, require_env, references)
         problems += env_problems
         problems += _merge(merged, document, file_source, source, origins)
     if not files:
@@ -97,9 +100,29 @@ def load_config(
             parsed, source, [str(f) for f in files], indices, _failed_providers(merged, parsed)
         )
         problems += check_problems
+    if require_env:  # the environment of this machine: its variables and its installed extras
+        problems += missing_extras(parsed, source)
     if problems or config is None:
         raise ConfigError(sorted(set(problems), key=lambda p: (p.location, p.message)))
-    return config
+    return replace(config, env_references=_provider_references(references))
+
+
+def missing_extras(parsed: models.ConfigFileBase | None, source: SourceMap) -> list[Problem]:
+    """The secrets backend chosen needs a package that is not installed."""
+    secrets = getattr(parsed, "secrets", None)
+    message = missing_extra(str(getattr(secrets, "backend", "file")))
+    if message is None:
+        return []
+    return [Problem(source.value(("secrets", "backend")), message, ("secrets", "backend"))]
+
+
+def _provider_references(references: dict[Path_, list[str]]) -> dict[str, list[str]]:
+    by_provider: dict[str, list[str]] = {}
+    for path, names in references.items():
+        if len(path) > 1 and path[0] == "providers":
+            found = by_provider.setdefault(str(path[1]), [])
+            found += [name for name in names if name not in found]
+    return by_provider
 
 
 def _failed_providers(merged: dict[str, Any], parsed: models.ConfigFileBase) -> set[str]:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from webhookctl.config import models
+from webhookctl.extras import require_extra
 from webhookctl.secrets.base import SecretsBackend
 from webhookctl.secrets.file import FileBackend
 
@@ -15,6 +16,7 @@ def open_backend(config: models.Secrets, environ: Mapping[str, str] | None = Non
     environ = os.environ if environ is None else environ
     if isinstance(config, models.FileSecrets):
         return FileBackend(config.directory, config.key_template)
+    require_extra(config.backend)
     if isinstance(config, models.VaultSecrets):
         from webhookctl.secrets.vault import VaultBackend
 
