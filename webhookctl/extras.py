@@ -13,9 +13,14 @@ BACKEND_EXTRAS = {"vault": ("hvac", "vault"), "aws-secretsmanager": ("boto3", "a
 def missing_extra(backend: str) -> str | None:
     """The message for a backend whose extra is not installed, or None when it is (or needs none)."""
     needed = BACKEND_EXTRAS.get(backend)
-    if needed is None or importlib.util.find_spec(needed[0]) is not None:
+    if needed is None:
         return None
     module, extra = needed
+    try:
+        if importlib.util.find_spec(module) is not None:
+            return None
+    except ValueError:  # in sys.modules as None: blocked, so missing all the same
+        pass
     return f"the {backend} backend needs the {extra} extra ({module} is not installed): pip install 'webhookctl[{extra}]'"
 
 
