@@ -305,34 +305,35 @@ def test_ctrl_c_at_the_apply_prompt_aborts_at_once(workspace: Workspace, amigo_s
         assert b"Only 'yes' will be accepted to approve." in seen
         return process, leader
 
-    def rest(leader: int) -> str:
+    def finish(process: subprocess.Popen[bytes], leader: int) -> tuple[int, str]:
+        """Read the terminal until the run closes it (so it never blocks on a full pty), then its exit code."""
         text = b""
         while True:
             try:
                 chunk = os.read(leader, 65536)
-            except OSError:
+            except OSError:  # EIO: the other side is closed
                 break
             if not chunk:
                 break
             text += chunk
         os.close(leader)
-        return text.decode()
+        return process.wait(timeout=60), text.decode()
 
     process, leader = at_prompt()
     process.send_signal(signal.SIGINT)  # one Ctrl-C
-    assert process.wait(timeout=60) == 1
-    assert "error: apply cancelled (interrupted at the prompt); nothing was changed" in rest(leader)
+    code, text = finish(process, leader)
+    assert code == 1 and "error: apply cancelled (interrupted at the prompt); nothing was changed" in text
 
     process, leader = at_prompt()
     os.write(leader, b"y\n")  # anything but yes cancels
-    assert process.wait(timeout=60) == 1
-    assert "error: apply cancelled; nothing was changed" in rest(leader)
+    code, text = finish(process, leader)
+    assert code == 1 and "error: apply cancelled; nothing was changed" in text
     assert not amigo_server.emulator.org_document(amigo_server.org)["destinations"]
 
     process, leader = at_prompt()
     os.write(leader, b"yes\n")
-    assert process.wait(timeout=60) == 0
-    assert "Apply complete: 1 done, 0 failed, 0 skipped." in rest(leader)
+    code, text = finish(process, leader)
+    assert code == 0 and "Apply complete: 1 done, 0 failed, 0 skipped." in text
 
 
 def test_plural_wording(workspace: Workspace) -> None:
