@@ -163,7 +163,7 @@ def test_formats(tmp_path: Path) -> None:
         "Input should be less than or equal to 5 (destinations[0].retry_attempts)\n"
     )
     as_json = runner.invoke(cli, ["validate", "--format", "json", "-c", str(tmp_path / "c.yaml")], env={"SECRET_KEY": "v"})
-    assert json.loads(as_json.stdout) == {"valid": False, "problems": [{
+    assert json.loads(as_json.stdout) == {"format_version": 1, "valid": False, "problems": [{
         "file": f"{tmp_path}/c.yaml", "line": 9, "column": 21,
         "message": "Input should be less than or equal to 5", "field": "destinations[0].retry_attempts"}]}
     (tmp_path / "c.yaml").write_text(MINIMAL)

@@ -90,23 +90,34 @@ def test_amigo_findings_from_real_situations(workspace: Workspace, amigo_server:
     assert bad.exit_code == 1 and "unknown kind everything" in bad.stderr
 
 
-def test_dual_signing_window_is_a_finding(workspace: Workspace, amigo_server: AmigoServer) -> None:
+def test_dual_signing_window_is_reported_but_not_drift_by_default(workspace: Workspace,
+                                                                 amigo_server: AmigoServer) -> None:
     workspace.add("a", "https://a.example.com/")
     assert workspace.run("apply", "--auto-approve").exit_code == 0
     assert workspace.run("rotate", "a", "--auto-approve").exit_code == 0
     code, report = drift(workspace)
-    assert code == 2 and set(kinds(report)) == {("dual-signing-window", "a")}
+    assert code == 0 and set(kinds(report)) == {("dual-signing-window", "a")}
+    assert drift(workspace, "--fail-on", "dual-signing-window")[0] == 2
     amigo_server.control("clock", {"advance_seconds": 31 * 60})
-    assert drift(workspace)[0] == 0
+    assert drift(workspace, "--fail-on", "dual-signing-window")[0] == 0
+    assert drift(workspace)[1]["findings"] == []
 
 
-def test_a_failing_check_exits_1(workspace: Workspace, amigo_server: AmigoServer) -> None:
+def test_an_unreadable_account_is_a_finding_and_the_others_are_still_checked(
+        workspace: Workspace, amigo_server: AmigoServer, amiqus_server: AmiqusServer) -> None:
+    workspace.orgs["kyc"] = Team(amiqus_server.url, amiqus_server.token)
     workspace.add("a", "https://a.example.com/")
+    headers = {"authorization": f"Bearer {amiqus_server.token}"}
+    httpx.post(f"{amiqus_server.url}/api/v2/webhooks", headers=headers,
+               json={"url": "https://stray.example.com/", "events": ["*"]}).raise_for_status()
     amigo_server.control("faults", {"maintenance": True})
-    result = workspace.run("drift")
-    assert result.exit_code == 1
-    assert result.stderr == (f"error: prod (amigo:{amigo_server.url}/acme): "
-                             "The service is going through temporary maintenance.\n")
+    code, report = drift(workspace)
+    assert code == 2
+    assert [(f["kind"], f["provider"], f["message"]) for f in report["findings"]] == [
+        ("plan-error", "prod", f"could not be read: prod (amigo:{amigo_server.url}/acme): "
+                               "The service is going through temporary maintenance."),
+        ("unmanaged", "kyc", "https://stray.example.com/ is declared by no configuration"),
+    ]
 
 
 def test_amiqus_findings(tmp_path: Path, amiqus_server: AmiqusServer) -> None:
@@ -211,17 +222,17 @@ def test_deliveries_command(workspace: Workspace, amigo_server: AmigoServer) -> 
         for _ in range(2):
             amigo_server.control("events", {"org": amigo_server.org, "type": "api-key-expiration-soon"})
         amigo_server.control("idle", {})
-    listed = json.loads(workspace.run("deliveries", "a", "--format", "json", "--limit", "100").stdout)
+    listed = json.loads(workspace.run("deliveries", "a", "--format", "json", "--limit", "100").stdout)["deliveries"]
     assert len(listed) == 5
-    failed = json.loads(workspace.run("deliveries", "a", "--status", "failed", "--format", "json").stdout)
+    failed = json.loads(workspace.run("deliveries", "a", "--status", "failed", "--format", "json").stdout)["deliveries"]
     assert [d["status"] for d in failed] == ["failed", "failed"] and all(d["attempts"] == 2 for d in failed)
-    typed = json.loads(workspace.run("deliveries", "a", "--type", TYPE, "--format", "json").stdout)
+    typed = json.loads(workspace.run("deliveries", "a", "--type", TYPE, "--format", "json").stdout)["deliveries"]
     assert len(typed) == 3
-    limited = json.loads(workspace.run("deliveries", "a", "--limit", "2", "--format", "json").stdout)
+    limited = json.loads(workspace.run("deliveries", "a", "--limit", "2", "--format", "json").stdout)["deliveries"]
     assert len(limited) == 2
-    ordered = json.loads(workspace.run("deliveries", "a", "--sort", "-status,+created_at", "--format", "json").stdout)
+    ordered = json.loads(workspace.run("deliveries", "a", "--sort", "-status,+created_at", "--format", "json").stdout)["deliveries"]
     assert [d["status"] for d in ordered] == ["success"] * 3 + ["failed"] * 2
-    since = json.loads(workspace.run("deliveries", "a", "--since", "1h", "--format", "json").stdout)
+    since = json.loads(workspace.run("deliveries", "a", "--since", "1h", "--format", "json").stdout)["deliveries"]
     assert len(since) == 5
     text = workspace.run("deliveries", "a")
     assert text.exit_code == 0 and text.stderr == "5 deliveries\n"
@@ -294,5 +305,5 @@ def test_deliveries_wait_visibly_for_the_rate_limit_on_a_terminal(workspace: Wor
     terminal = os.read(leader, 65536).decode()
     os.close(leader)
     assert done.returncode == 0
-    assert len(json.loads(done.stdout)) == 60
-    assert "for the vendor's rate limit on deliveries..." in terminal and terminal.startswith("waiting ")
+    assert len(json.loads(done.stdout)["deliveries"]) == 60
+    assert terminal.startswith("waiting ") and "s for prod's deliveries limit\r\n" in terminal

@@ -57,7 +57,7 @@ def test_create_replan_update_replace_delete(workspace: Workspace, amigo_server:
     old_secret = secrets_of(workspace, ["orders"])[0]
     workspace.set("orders", url="https://orders-v2.example.com/hook")
     plan = workspace.run("plan")
-    assert "-/+ destination 'orders'" in plan.stdout
+    assert '-/+ destination "orders"' in plan.stdout
     assert "# forces replacement" in plan.stdout and "(create-before-delete)" in plan.stdout
     assert workspace.run("apply", "--auto-approve").exit_code == 0
     urls = sorted(d["url"] for d in live(amigo_server))

@@ -134,7 +134,7 @@ def test_rotation_is_by_replacement_only(team: Workspace, amiqus_server: AmiqusS
     assert refused.exit_code == 1
     assert "kyc/a: amiqus has no rotate API; use --rotate-by-replace" in refused.stderr
     plan = team.run("plan", "--rotate", "a", "--rotate", "kept", "--rotate-by-replace")
-    assert "-/+ destination 'a'" in plan.stdout and "rotation requested; amiqus rotates only by replacement" \
+    assert '-/+ destination "a"' in plan.stdout and "rotation requested; amiqus rotates only by replacement" \
         in plan.stdout
     assert "kyc/kept: replace skipped: protected" in plan.stdout
     assert team.run("rotate", "a", "--auto-approve", "--rotate-by-replace").exit_code == 0

@@ -21,10 +21,17 @@ EXTRAS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
+def _importable(module: str) -> bool:
+    try:
+        return find_spec(module) is not None
+    except ValueError:  # in sys.modules as None: blocked, so missing all the same
+        return False
+
+
 def missing(extra: str) -> str | None:
     """The one-line message when `extra` is not installed, else None."""
     modules, purpose = EXTRAS[extra]
-    absent = [module for module in modules if find_spec(module) is None]
+    absent = [module for module in modules if not _importable(module)]
     if not absent:
         return None
     return (f"{purpose} needs {', '.join(absent)}, which is not installed: "
@@ -36,3 +43,13 @@ def require(extra: str) -> None:
     message = missing(extra)
     if message is not None:
         raise MissingExtraError(message)
+
+
+# secrets.backend -> the extra that installs what it imports
+BACKEND_EXTRAS = {"vault": "vault", "aws-secretsmanager": "aws"}
+
+
+def missing_extra(backend: str) -> str | None:
+    """The message for a secrets backend whose extra is not installed, or None (installed, or none needed)."""
+    extra = BACKEND_EXTRAS.get(backend)
+    return missing(extra) if extra is not None else None

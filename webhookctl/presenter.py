@@ -6,17 +6,21 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import click
 
+from webhookctl import outputs
 from webhookctl.config.problems import Problem, field_path
+from webhookctl.terminal import color_for, output_format
+from webhookctl.wording import count, seconds
 
 if TYPE_CHECKING:
     # Only for annotations: `validate` and `completion` print through here without the engine.
     from webhookctl.engine.apply import ApplyReport, Outcome
     from webhookctl.engine.drift import DriftReport
     from webhookctl.engine.plan import Plan
+    from webhookctl.vendors.contract import Provider
 
 
 def _github_escape(text: str, property_value: bool = False) -> str:
@@ -26,13 +30,21 @@ def _github_escape(text: str, property_value: bool = False) -> str:
     return text
 
 
+def error_document(kind: str, message: str, problems: Sequence[Problem] = ()) -> str:
+    """The JSON a failed `--format json` command prints on stdout (schemas/error.schema.json)."""
+    detail = outputs.ErrorDetail.model_validate({"kind": kind, "message": message,
+                                                 "problems": [p.as_dict() for p in problems]})
+    return outputs.ErrorOutput(error=detail).model_dump_json(indent=2)
+
+
 class Presenter:
-    def __init__(self, out: TextIO | None = None, err: TextIO | None = None, color: bool | None = None) -> None:
+    def __init__(self, out: TextIO | None = None, err: TextIO | None = None, color: bool | None = None,
+                 fmt: str | None = None) -> None:
         self.out = out or sys.stdout
         self.err = err or sys.stderr
-        if color is None:
-            color = "NO_COLOR" not in os.environ and self.out.isatty()
-        self.color = color
+        self.color = color_for(self.out) if color is None else color
+        # The command's --format, so that its errors stay in that format.
+        self.fmt = fmt or output_format() or "text"
 
     # -- primitives -----------------------------------------------------------
 
@@ -53,6 +65,41 @@ class Presenter:
 
     def json(self, data: Any) -> None:
         self.echo(json.dumps(data, indent=2, sort_keys=False))
+
+    def fail(self, message: str, kind: str = "runtime") -> NoReturn:
+        """One clear line on stderr and exit 1; with --format json, also the error document on stdout."""
+        if self.fmt == "json":
+            self.echo(error_document(kind, message))
+        self.error(message)
+        sys.exit(1)
+
+    def config_failed(self, problems: Sequence[Problem]) -> NoReturn:
+        if self.fmt == "json":
+            self.echo(error_document("config", f"the configuration has {count(len(problems), 'problem')}",
+                                     problems))
+        else:
+            self.problems(problems, "text")
+        sys.exit(1)
+
+    # -- progress, on stderr whether or not it is a terminal (CI logs too) -----
+
+    def watch(self, name: str, provider: Provider) -> None:
+        """Announce `provider`'s rate-limit waits and retries."""
+        attempts = getattr(getattr(getattr(provider, "api", None), "retry", None), "attempts", None)
+
+        def waiting(endpoint: str, wait: float) -> None:
+            self.note(f"waiting {seconds(wait)} for {name}'s {endpoint} limit")
+
+        def retrying(endpoint: str, cause: str, attempt: int, delay: float) -> None:
+            of = f"/{attempts - 1}" if isinstance(attempts, int) else ""
+            pause = f" in {seconds(delay)}" if delay else ""
+            self.note(f"{name}: {endpoint}: {cause}, retry {attempt}{of}{pause}")
+
+        provider.on_rate_wait(waiting)
+        provider.on_retry(retrying)
+
+    def still_working(self, elapsed: float) -> None:
+        self.note(f"still working... [{elapsed:.0f} s elapsed]")
 
     def step_summary(self, markdown: str) -> None:
         """Inside GitHub Actions, append to the job's step summary (no flag needed)."""
@@ -101,7 +148,9 @@ class Presenter:
 
     def problems(self, problems: Sequence[Problem], fmt: str) -> None:
         if fmt == "json":
-            self.json({"valid": False, "problems": [p.as_dict() for p in problems]})
+            self.echo(outputs.ValidateOutput.model_validate(
+                {"valid": False, "problems": [p.as_dict() for p in problems]}).model_dump_json(indent=2,
+                                                                                exclude_none=True))
             return
         if fmt == "github":
             for p in problems:
@@ -114,15 +163,13 @@ class Presenter:
         for problem in problems:
             self.echo(str(problem))
         files = len({p.location.file for p in problems})
-        noun = "problem" if len(problems) == 1 else "problems"
-        self.note(f"{len(problems)} {noun} in {files} file{'s' if files != 1 else ''}")
+        self.note(f"{count(len(problems), 'problem')} in {count(files, 'file')}")
 
     def valid(self, files: int, providers: int, destinations: int, fmt: str) -> None:
         if fmt == "json":
-            self.json({"valid": True, "problems": [], "files": files,
-                       "providers": providers, "destinations": destinations})
+            self.echo(outputs.ValidateOutput(valid=True, files=files, providers=providers,
+                                             destinations=destinations).model_dump_json(indent=2))
         elif fmt == "text":
-            self.echo(f"Configuration valid: {files} file{'s' if files != 1 else ''}, "
-                      f"{providers} provider{'s' if providers != 1 else ''}, "
-                      f"{destinations} destination{'s' if destinations != 1 else ''}.")
+            self.echo(f"Configuration valid: {count(files, 'file')}, {count(providers, 'provider')}, "
+                      f"{count(destinations, 'destination')}.")
 

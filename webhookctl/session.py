@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from webhookctl.config.desired import Config
-from webhookctl.errors import ProviderError, WebhookctlError
+from webhookctl.errors import AuthError, ProviderError, TransportError, WebhookctlError
 from webhookctl.secrets.base import SecretsBackend
 from webhookctl.secrets.factory import open_backend
 from webhookctl.secrets.journal import Journal, escrow_key
@@ -22,8 +22,11 @@ T = TypeVar("T")
 
 
 class Session:
-    def __init__(self, config: Config, parallelism: int | None = None) -> None:
+    def __init__(self, config: Config, parallelism: int | None = None,
+                 watch: Callable[[str, Provider], None] | None = None) -> None:
         self.config = config
+        # Told of every provider opened, to announce its rate-limit waits and retries.
+        self.watch = watch
         self.state_dir = Path(config.settings.state_dir)
         self.parallelism = parallelism or config.settings.parallelism
         self.backend: SecretsBackend = open_backend(config.secrets)
@@ -33,11 +36,24 @@ class Session:
     def provider(self, name: str) -> Provider:
         if name not in self._providers:
             self._providers[name] = self._build(name)
+            if self.watch is not None:
+                self.watch(name, self._providers[name])
         return self._providers[name]
 
     def _build(self, name: str) -> Provider:
         context = OpenContext(state_dir=self.state_dir, timeout=self.config.settings.request_timeout)
         return vendor(self.config.vendor_type(name)).open(name, self.config.providers[name], context)
+
+    def _hint(self, name: str, error: ProviderError) -> str:
+        """Where in the configuration to look, for the errors a configuration causes."""
+        if isinstance(error, TransportError):
+            return f"; check providers.{name}.base_url"
+        if isinstance(error, AuthError):
+            variables = self.config.env_references.get(name, [])
+            if variables:
+                return f"; check the credentials in {', '.join('${' + v + '}' for v in variables)}"
+            return f"; check providers.{name}.auth"
+        return ""
 
     async def gather(self, names: Iterable[str], work: Callable[[str], Awaitable[T]]) -> dict[str, T]:
         """Run `work` for each provider, at most `parallelism` at once."""
@@ -57,7 +73,7 @@ class Session:
             live = await provider.list()
         except ProviderError as error:
             # Say which account: a run reads many.
-            raise type(error)(f"{name} ({provider.scope}): {error}", error.status) from None
+            raise type(error)(f"{name} ({provider.scope}): {error}{self._hint(name, error)}", error.status) from None
         records = await asyncio.to_thread(self.backend.list_metadata, name)
         damaged = await asyncio.to_thread(self.check_records, records) if check_records else {}
         return Snapshot(

@@ -9,6 +9,7 @@ import click
 
 from webhookctl.cli.options import config_option, lock_timeout_option
 from webhookctl.cli.plan import plan_options
+from webhookctl.cli.prompt import approve
 from webhookctl.cli.runtime import fail, load, run
 from webhookctl.engine.account import PlanOptions
 from webhookctl.engine.plan import Plan
@@ -25,7 +26,8 @@ def _confirm(presenter: Presenter, auto_approve: bool) -> bool:
     if not sys.stdin.isatty():
         fail(presenter, "refusing to ask for approval: standard input is not a terminal "
                         "(pass --auto-approve, or apply a saved plan)")
-    return bool(click.confirm("Apply these changes?", default=False))
+    approve("Do you want to apply these changes?", "apply")
+    return True
 
 
 def read_saved(path: Path) -> Plan:

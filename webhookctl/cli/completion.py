@@ -3,7 +3,43 @@
 from __future__ import annotations
 
 import click
-from click.shell_completion import get_completion_class
+from click.shell_completion import CompletionItem, get_completion_class
+
+# Parameters that take a destination name, and those that take a provider name (by parameter name).
+DESTINATION_PARAMS = {"name", "names", "targets", "rotate"}
+PROVIDER_PARAMS = {"provider", "providers"}
+
+
+def _configured(ctx: click.Context) -> tuple[list[str], list[str]]:
+    """Destination and provider names of the configuration, read quietly: completion never fails or prints."""
+    from webhookctl.config.load import load_config
+
+    try:
+        config = load_config(ctx.params.get("config_paths") or (), require_env=False)
+    except Exception:  # any problem means nothing to offer, never a traceback in the shell
+        return [], []
+    return [d.name for d in config.destinations], list(config.providers)
+
+
+def _destinations(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    return [CompletionItem(name) for name in _configured(ctx)[0] if name.startswith(incomplete)]
+
+
+def _providers(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    return [CompletionItem(name) for name in _configured(ctx)[1] if name.startswith(incomplete)]
+
+
+def complete_names(command: click.Command) -> None:
+    """Give a command's NAME argument and --target/--rotate/--provider options their completion, in one place."""
+    if isinstance(command, click.Group) or command.name in ("completion", "schema", "emulate"):
+        return
+    for param in command.params:
+        if param.name in DESTINATION_PARAMS and param.type == click.STRING:
+            # click keeps a parameter's completion function here; set after the decorators ran.
+            param._custom_shell_complete = _destinations
+        elif param.name in PROVIDER_PARAMS and param.type == click.STRING:
+            param._custom_shell_complete = _providers
+
 
 
 @click.command("completion")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+import json
 from datetime import datetime
 
 import click
@@ -12,10 +12,12 @@ from webhookctl.cli.runtime import fail, load, run
 from webhookctl.cli.timeopts import Moment
 from webhookctl.errors import PlanError
 from webhookctl.model import Delivery
+from webhookctl.outputs import DeliveriesOutput, DeliveryOut
 from webhookctl.presenter import Presenter
 from webhookctl.session import Session
 from webhookctl.timefmt import format_time
 from webhookctl.vendors.contract import DeliveryQuery
+from webhookctl.wording import count
 
 SORT_FIELDS = ("created_at", "status", "type")
 
@@ -26,7 +28,7 @@ def _sort_keys(text: str | None) -> tuple[str, ...]:
     keys = tuple(part.strip() for part in text.split(",") if part.strip())
     for key in keys:
         if key.lstrip("+-") not in SORT_FIELDS:
-            raise click.BadParameter(f"{key!r}: sort by {', '.join(SORT_FIELDS)} with + or -", param_hint="--sort")
+            raise click.BadParameter(f"{json.dumps(key)}: sort by {', '.join(SORT_FIELDS)} with + or -", param_hint="--sort")
     return tuple(key if key[0] in "+-" else "+" + key for key in keys)
 
 
@@ -63,9 +65,6 @@ def deliveries(name: str, config_paths: tuple[str, ...], status: str | None, eve
 
     async def work(session: Session) -> list[Delivery]:
         provider = session.provider(wanted.provider)
-        if sys.stderr.isatty():
-            provider.on_rate_wait(lambda endpoint, seconds: presenter.note(
-                f"waiting {seconds:.0f}s for the vendor's rate limit on {endpoint}..."))
         snapshot = await session.snapshot(wanted.provider)
         record = next((r for r in snapshot.records if r.name == name), None)
         live = {d.id: d for d in snapshot.live}
@@ -79,12 +78,14 @@ def deliveries(name: str, config_paths: tuple[str, ...], status: str | None, eve
 
     found = run(presenter, config, None, work)
     if fmt == "json":
-        presenter.json([{"id": d.id, "type": d.type, "status": d.status,
-                         "created_at": format_time(d.created_at), "attempts": d.attempts,
-                         "last_status_code": d.last_status_code, "dual_signed": d.dual_signed} for d in found])
+        items = [DeliveryOut(id=d.id, type=d.type, status=d.status, created_at=format_time(d.created_at),
+                             attempts=d.attempts, last_status_code=d.last_status_code, dual_signed=d.dual_signed)
+                 for d in found]
+        presenter.echo(DeliveriesOutput(provider=wanted.provider, destination=name,
+                                        deliveries=items).model_dump_json(indent=2))
         return
     for d in found:
         dual = " dual-signed" if d.dual_signed else ""
         presenter.echo(f"{format_time(d.created_at, 'seconds')}  {d.status:<7}  "
                        f"{d.type:<40}  attempts={d.attempts} last={d.last_status_code}{dual}  {d.id}")
-    presenter.note(f"{len(found)} deliveries")
+    presenter.note(count(len(found), "delivery"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import sys
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import NoReturn, TypeVar
 
@@ -15,32 +15,52 @@ from webhookctl.session import Session
 
 T = TypeVar("T")
 
+# A run silent this long says it is still working (Terraform's "Still creating...").
+STILL_WORKING_EVERY = 10.0
+
 
 def fail(presenter: Presenter, message: str) -> NoReturn:
-    presenter.error(message)
-    sys.exit(1)
+    presenter.fail(message)
 
 
 def load(presenter: Presenter, paths: Sequence[str]) -> Config:
+    """The configuration, or exit 1 with its problems; one that declares no provider is an error too."""
     try:
-        return load_config(paths)
+        config = load_config(paths)
     except ConfigError as error:
-        presenter.problems(error.problems, "text")
-        sys.exit(1)
+        presenter.config_failed(error.problems)
+    if not config.providers:
+        files = ", ".join(config.files) or "the configuration"
+        presenter.fail(f"{files} declares no providers, so there is nothing to do; point -c at the file or "
+                       "directory that declares them (webhookctl <command> -c DIR)", "config")
+    return config
+
+
+async def _heartbeat(presenter: Presenter, every: float) -> None:
+    started = time.monotonic()
+    while True:
+        await asyncio.sleep(every)
+        presenter.still_working(time.monotonic() - started)
 
 
 def run(presenter: Presenter, config: Config, parallelism: int | None,
         work: Callable[[Session], Awaitable[T]]) -> T:
-    """Run `work` with a session, turning webhookctl errors into one clear line and exit 1."""
+    """Run `work` with a session, turning webhookctl errors into one clear line and exit 1.
+
+    Every provider the session opens announces its rate-limit waits and retries on
+    stderr, and a long run says now and then that it is still working.
+    """
 
     async def main() -> T:
-        session = Session(config, parallelism)
+        session = Session(config, parallelism, watch=presenter.watch)
+        heartbeat = asyncio.create_task(_heartbeat(presenter, STILL_WORKING_EVERY))
         try:
             return await work(session)
         finally:
+            heartbeat.cancel()
             await session.aclose()
 
     try:
         return asyncio.run(main())
     except WebhookctlError as error:
-        fail(presenter, str(error))
+        presenter.fail(str(error))

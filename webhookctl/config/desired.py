@@ -34,6 +34,8 @@ class Config:
     files: list[str] = field(default_factory=list)
     # Provider name -> the account it reaches (vendor + normalised address + organisation or team).
     accounts: dict[str, str] = field(default_factory=dict)
+    # Provider name -> the ${VAR}s its entry was written with (to name them when credentials are refused).
+    env_references: dict[str, list[str]] = field(default_factory=dict)
 
     def destination(self, name: str) -> DesiredDestination | None:
         return next((d for d in self.destinations if d.name == name), None)

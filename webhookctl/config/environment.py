@@ -13,12 +13,14 @@ REFERENCE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{(
 
 
 def interpolate(
-    document: Any, source: SourceMap, environ: Mapping[str, str], require: bool = True
+    document: Any, source: SourceMap, environ: Mapping[str, str], require: bool = True,
+    references: dict[Path_, list[str]] | None = None,
 ) -> tuple[Any, list[Problem]]:
     """Replace references in every string; `${NAME:-default}` when unset or empty; `$$` is a literal `$`.
 
     With `require=False` an unset variable is left as written (for `validate
     --no-env`); its syntax is still checked. Values never appear in problems.
+    `references`, when given, gets the names of the variables used at each path.
     """
     problems: list[Problem] = []
 
@@ -37,6 +39,8 @@ def interpolate(
             if name is None:
                 problems.append(Problem(source.value(path), f"invalid reference {match.group(0)!r}: use ${{NAME}}", path))
                 return match.group(0)
+            if references is not None:
+                references.setdefault(path, []).append(name)
             if default is not None:
                 return environ.get(name) or default
             if name in environ:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from webhookctl.config.environment import interpolate
 from webhookctl.config.problems import Location, Path_, Problem
 from webhookctl.config.yamlsource import SourceMap, load_yaml
 from webhookctl.errors import ConfigError
+from webhookctl.extras import missing_extra
 from webhookctl.vendors import registry
 
 DEFAULT_FILE = "webhookctl.yaml"
@@ -67,12 +69,19 @@ def load_config(
     environ: Mapping[str, str] | None = None,
     *,
     require_env: bool = True,
+    check_extras: bool = False,
 ) -> Config:
+    """The merged, checked configuration, or ConfigError with every located problem.
+
+    `check_extras` (validate) also reports a secrets backend whose extra is not installed; the
+    commands that use the backend say so in one line when they open it.
+    """
     environ = os.environ if environ is None else environ
     files, problems = expand(config_paths(paths, environ))
     merged: dict[str, Any] = {"providers": {}, "destinations": []}
     source = SourceMap()
     origins: dict[tuple[str, str], Location] = {}
+    references: dict[Path_, list[str]] = {}
     for file in files:
         text, read_problem = _read(file)
         if text is None:
@@ -86,7 +95,7 @@ def load_config(
             problems.append(Problem(file_source.value(()), "a configuration file must be a mapping of keys"))
             continue
         document = {k: v for k, v in document.items() if not str(k).startswith(EXTENSION_PREFIX)}
-        document, env_problems = interpolate(document, file_source, environ, require_env)
+        document, env_problems = interpolate(document, file_source, environ, require_env, references)
         problems += env_problems
         problems += _merge(merged, document, file_source, source, origins)
     if not files:
@@ -103,9 +112,29 @@ def load_config(
             parsed, source, [str(f) for f in files], indices, _failed_providers(merged, parsed)
         )
         problems += check_problems
+    if check_extras:  # this machine's installed extras
+        problems += missing_extras(parsed, source)
     if problems or config is None:
         raise ConfigError(sorted(set(problems), key=lambda p: (p.location, p.message)))
-    return config
+    return replace(config, env_references=_provider_references(references))
+
+
+def missing_extras(parsed: models.ConfigFileBase | None, source: SourceMap) -> list[Problem]:
+    """The secrets backend chosen needs a package that is not installed."""
+    secrets = getattr(parsed, "secrets", None)
+    message = missing_extra(str(getattr(secrets, "backend", "file")))
+    if message is None:
+        return []
+    return [Problem(source.value(("secrets", "backend")), message, ("secrets", "backend"))]
+
+
+def _provider_references(references: dict[Path_, list[str]]) -> dict[str, list[str]]:
+    by_provider: dict[str, list[str]] = {}
+    for path, names in references.items():
+        if len(path) > 1 and path[0] == "providers":
+            found = by_provider.setdefault(str(path[1]), [])
+            found += [name for name in names if name not in found]
+    return by_provider
 
 
 def _read(file: Path) -> tuple[str | None, Problem | None]:

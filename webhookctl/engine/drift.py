@@ -14,7 +14,7 @@ from typing import Any
 
 from webhookctl.engine.plan import Plan
 from webhookctl.engine.planner import build_plan
-from webhookctl.errors import PlanError
+from webhookctl.errors import PlanError, WebhookctlError
 from webhookctl.session import Session
 from webhookctl.snapshot import Snapshot
 from webhookctl.timefmt import format_time
@@ -128,8 +128,19 @@ async def _health(session: Session, snapshot: Snapshot, since: timedelta, now: d
 
 
 async def detect(session: Session, since: timedelta, now: datetime) -> DriftReport:
-    snapshots = await session.snapshots()
-    findings: list[Finding] = []
+    unreadable: dict[str, str] = {}
+
+    async def read(name: str) -> Snapshot | None:
+        try:
+            return await session.snapshot(name)
+        except WebhookctlError as error:  # one account down must not hide the others' findings
+            unreadable[name] = str(error)
+            return None
+
+    read_all = await session.gather(sorted(session.config.providers), read)
+    snapshots = {name: snapshot for name, snapshot in read_all.items() if snapshot is not None}
+    findings = [Finding("plan-error", name, None, f"could not be read: {message}")
+                for name, message in sorted(unreadable.items())]
     for name in sorted(snapshots):
         snapshot = snapshots[name]
         vendor_now = snapshot.vendor_now or now

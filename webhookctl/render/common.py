@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from webhookctl.engine.plan import Change, Plan, ProviderState
+from webhookctl.wording import count
 
 HEADLINE = {
     "create": "will be created",
@@ -18,7 +19,7 @@ HEADLINE = {
 }
 SUMMARY_WORDS = {
     "create": "to create", "update": "to update", "replace": "to replace", "delete": "to delete",
-    "adopt": "to adopt", "repair-secret": "secrets to repair", "rotate": "secrets to rotate",
+    "adopt": "to adopt", "repair-secret": "secret to repair", "rotate": "secret to rotate",
 }
 
 
@@ -42,9 +43,10 @@ def summary_line(plan: Plan) -> str:
     counts = plan.summary()
     if not plan.has_changes:
         return "No changes. The live destinations match the configuration."
-    parts = [f"{counts[action]} {SUMMARY_WORDS[action]}" for action in SUMMARY_WORDS if action in counts]
+    parts = [count(counts[action], SUMMARY_WORDS[action]) if action in ("repair-secret", "rotate")
+             else f"{counts[action]} {SUMMARY_WORDS[action]}" for action in SUMMARY_WORDS if action in counts]
     if plan.pending:
-        parts.append(f"{len(plan.pending)} interrupted operation(s) to finish")
+        parts.append(count(len(plan.pending), "interrupted operation") + " to finish")
     if plan.blocked:
         parts.append(f"{len(plan.blocked)} blocked (see below)")
     return "Plan: " + ", ".join(parts) + "."
@@ -67,7 +69,8 @@ def account_label(state: ProviderState) -> str:
 
 def slots_line(state: ProviderState) -> str:
     cap = f" of {state.cap}" if state.cap is not None else ""
-    return f"{state.name} ({state.scope}): {state.slots_before} -> {state.slots_after}{cap} destinations"
+    noun = "destination" if state.slots_after == 1 and state.cap is None else "destinations"
+    return f"{state.name} ({state.scope}): {state.slots_before} -> {state.slots_after}{cap} {noun}"
 
 
 def secret_text(change: Change) -> str | None:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
+from webhookctl import outputs
 from webhookctl.durations import format_duration
 from webhookctl.engine.drift import DriftReport
 
 
 def render_drift(report: DriftReport, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(report.as_dict(), indent=2) + "\n"
+        return outputs.DriftOutput.model_validate(report.as_dict()).model_dump_json(indent=2) + "\n"
     counts = report.counts()
     headline = ("No drift: the live destinations, secrets and deliveries match the configuration."
                 if not report.findings else

@@ -13,6 +13,7 @@ from webhookctl.render.common import (
     label,
     slots_line,
     summary_line,
+    value,
 )
 
 COLORS = {"+": "green", "~": "yellow", "-": "red", "-/+": "magenta", "<=": "cyan", "!": "yellow", "@": "blue"}
@@ -29,9 +30,9 @@ class TextRenderer:
         symbol = SYMBOLS[change.action]
         lines = [f"  # {label(change)} {HEADLINE[change.action]}{how(change)}"]
         ident = f" id={change.destination_id}" if change.destination_id else ""
-        lines.append(self._paint(f"{symbol:>3} destination {change.name or '(unmanaged)'!r}{ident}", symbol))
+        lines.append(self._paint(f"{symbol:>3} destination {value(change.name) if change.name else '(unmanaged)'}{ident}", symbol))
         if change.action not in ("create", "delete"):  # their URL is among the field lines
-            lines.append(f"        url = {change.url!r}")
+            lines.append(f"        url = {value(change.url)}")
         rows = field_lines(change)
         width = max((len(name) for _, name, _ in rows), default=0)
         for mark, name, text in rows:

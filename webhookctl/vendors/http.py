@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import os
 import random
 import ssl
@@ -33,6 +34,16 @@ STATUS_ERRORS: dict[int, type[errors.ProviderError]] = {
     503: errors.UnavailableError,
 }
 RETRIED = {409, 429, 503}
+# `--debug` / WEBHOOKCTL_DEBUG=1: one line per request (method, path, status, time); never headers or bodies.
+log = logging.getLogger("webhookctl.http")
+
+
+def transport_cause(error: httpx.TransportError) -> str:
+    """What went wrong on the wire ("connection refused"), without the errno noise."""
+    text = str(error).strip()
+    if text.startswith("[Errno") and "]" in text:
+        text = text.split("]", 1)[1].strip()
+    return text[:1].lower() + text[1:] if text else type(error).__name__
 
 
 class AmbiguousError(errors.TransportError):
@@ -160,15 +171,20 @@ class ApiClient:
             async with self.pacer.slot(endpoint) as bucket:
                 self.calls[endpoint] += 1
                 response: httpx.Response | None = None
+                started = time.monotonic()
                 try:
                     answer = await self._client.request(method, path, json=json, params=params, headers=headers)
                 except httpx.TransportError as error:
+                    cause = transport_cause(error)
+                    log.debug("%s %s -> %s (%.0f ms)", method, path, cause, (time.monotonic() - started) * 1000)
                     failure: errors.ProviderError = (
-                        errors.TransportError(f"{method} {endpoint}: {type(error).__name__}")
+                        errors.TransportError(f"{method} {endpoint}: {cause}")
                         if idempotent
-                        else AmbiguousError(f"{method} {endpoint}: {type(error).__name__}; the vendor may have acted")
+                        else AmbiguousError(f"{method} {endpoint}: {cause}; the vendor may have acted")
                     )
                 else:
+                    log.debug("%s %s -> %d (%.0f ms)", method, path, answer.status_code,
+                              (time.monotonic() - started) * 1000)
                     bucket.observe(answer, self.pacer.now())
                     self._observe_date(answer)
                     response = answer
@@ -187,7 +203,8 @@ class ApiClient:
             # A 429 waits in the pacer, for as long as the vendor's Retry-After says.
             delay = 0.0 if response is not None and response.status_code == 429 else self.retry.delay(attempt - 1)
             if self.on_retry:
-                self.on_retry(endpoint, str(failure), attempt, delay)
+                status = f"{response.status_code} " if response is not None else ""
+                self.on_retry(endpoint, f"{status}{failure}", attempt, delay)
             if delay:
                 await asyncio.sleep(delay)
 
