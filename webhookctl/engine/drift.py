@@ -128,7 +128,8 @@ async def _health(session: Session, snapshot: Snapshot, since: timedelta, now: d
 
 
 async def detect(session: Session, since: timedelta, now: datetime) -> DriftReport:
-    snapshots = await session.snapshots()
+    # Records are read in full (drift may read secrets): a damaged record is a finding, not assumed sound.
+    snapshots = await session.snapshots(check_records=True)
     findings: list[Finding] = []
     for name in sorted(snapshots):
         snapshot = snapshots[name]
