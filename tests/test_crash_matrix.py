@@ -10,6 +10,7 @@ Everything is real: the CLI in a subprocess, the emulator over HTTP on 127.0.0.1
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -77,6 +78,13 @@ def mixed(tmp_path: Path, amigo_server: AmigoServer, hook: Receiver) -> Workspac
     workspace.add("s-create", f"{hook.url}/second/s-create", provider="second")  # create
     workspace.add("s-adopt", f"{hook.url}/second/s-adopt", provider="second")    # adopt
     create_directly(amigo_server, SECOND.org, f"{hook.url}/second/s-adopt")
+    # The matrix is only worth its plan: check that it holds every kind of step, both replace orders.
+    planned = workspace.run_process("plan", "--rotate", "s-rotate", "--out", str(tmp_path / "plan.json"))
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    changes = json.loads((tmp_path / "plan.json").read_text())["changes"]
+    steps = {(c["action"], c["order"]) for c in changes}
+    assert {("create", None), ("update", None), ("delete", None), ("rotate", None), ("adopt", None),
+            ("replace", "create-before-delete"), ("replace", "delete-before-create")} <= steps, steps
     return workspace
 
 
