@@ -37,12 +37,20 @@ def record_for(entry: JournalEntry, secret: Secret, existing: SecretRecord | Non
     )
 
 
+def _readable(backend: SecretsBackend, provider: str, name: str) -> SecretRecord | None:
+    """The stored record, or None when it cannot be read: a damaged record is what custody replaces."""
+    try:
+        return backend.read(provider, name)
+    except SecretsError:
+        return None
+
+
 def store(entry: JournalEntry, backend: SecretsBackend, journal: Journal, vendor: str, protected: bool,
           now: datetime) -> JournalEntry:
     """Write the entry's secret to the backend, read it back, and record that it is stored."""
     assert entry.name is not None and entry.secret is not None
     secret = entry.secret
-    existing = backend.read(entry.provider, entry.name)
+    existing = _readable(backend, entry.provider, entry.name)
     meta = backend.read_metadata(entry.provider, entry.name)
     # Both the record and its metadata (a separate write in some backends) must show the secret.
     already = all(r is not None and r.current is not None and r.current.fingerprint == secret.fingerprint

@@ -132,7 +132,8 @@ async def detect(session: Session, since: timedelta, now: datetime) -> DriftRepo
 
     async def read(name: str) -> Snapshot | None:
         try:
-            return await session.snapshot(name)
+            # Records are read in full (drift may read secrets): a damaged record is a finding.
+            return await session.snapshot(name, check_records=True)
         except WebhookctlError as error:  # one account down must not hide the others' findings
             unreadable[name] = str(error)
             return None

@@ -91,8 +91,16 @@ class FileBackend:
         data = self._load(self._paths(provider, name)[0])
         return SecretRecord.from_dict(data) if data else None
 
-    def _check_owner(self, path: Path) -> None:
-        existing = self._load(path)
+    def _check_owner(self, path: Path, meta_path: Path | None = None) -> None:
+        try:
+            existing = self._load(path)
+        except SecretsError:
+            # An unreadable record whose metadata is webhookctl's is webhookctl's, damaged: a repair may
+            # overwrite it. Without such metadata nobody can tell whose it is, so it stays untouched.
+            meta = self._load(meta_path) if meta_path is not None else None
+            if meta is None or meta.get("managed_by") != MANAGED_BY:
+                raise
+            return
         if existing is not None and existing.get("managed_by") != MANAGED_BY:
             owner = existing.get("managed_by") or existing.get("owner") or "something other than webhookctl"
             raise ForeignEntryError(f"{path} was not written by webhookctl (it seems to belong to {owner}); "
@@ -101,7 +109,7 @@ class FileBackend:
     def write(self, record: SecretRecord) -> None:
         record_path, meta_path = self._paths(record.provider, record.name)
         with self._locked():
-            self._check_owner(record_path)
+            self._check_owner(record_path, meta_path)
             atomic_write(record_path, json.dumps(record.to_dict(with_secrets=True), indent=2) + "\n")
             atomic_write(meta_path, json.dumps(record.to_dict(with_secrets=False), indent=2) + "\n")
 

@@ -1,0 +1,72 @@
+"""Records are checked, not assumed: a damaged secret record is drift, and apply repairs it.
+
+The record file is damaged while its metadata stays intact, so only reading the record can tell. Real
+CLI processes, the file backend, and the emulator over HTTP on 127.0.0.1; the repaired record must
+verify a real signed delivery.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.amigo_helpers import live, verify
+from tests.conftest import AmigoServer
+from tests.support.servers import receiver
+from tests.support.workspace import TYPE, Workspace
+
+pytestmark = pytest.mark.slow
+
+
+def another_secret(path: Path) -> None:
+    record = json.loads(path.read_text())
+    record["current"]["secret"] = "whsec_" + "0" * 40  # readable, well-formed, and not the live secret
+    path.write_text(json.dumps(record))
+
+
+DAMAGE: dict[str, Callable[[Path], None]] = {
+    "deleted": lambda path: path.unlink(),
+    "truncated": lambda path: path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2]),
+    "garbage": lambda path: path.write_bytes(b"\x00\xff\xfe garbage \x81"),
+    "another-secret": another_secret,
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_a_damaged_record_is_drift_and_apply_repairs_it(workspace: Workspace, amigo_server: AmigoServer,
+                                                        damage: str) -> None:
+    with receiver() as hook:
+        workspace.add("a", f"{hook.url}/a")
+        workspace.add("b", f"{hook.url}/b")
+        assert workspace.run_process("apply", "--auto-approve").returncode == 0
+        folder = workspace.root / "secrets" / "webhooks" / "prod"
+        assert (folder / "a.meta.json").exists()
+        DAMAGE[damage](folder / "a.json")
+
+        found = workspace.run_process("drift", "--format", "json")
+        assert found.returncode == 2, found.stdout + found.stderr
+        findings = json.loads(found.stdout)["findings"]
+        assert [(f["kind"], f["destination"]) for f in findings if f["kind"].startswith("secret")] == \
+            [("secret-drift", "a")], findings
+
+        amigo_server.control("clock", {"advance_seconds": 3601})  # the vendor allows a rotation an hour apart
+        repaired = workspace.run_process("apply", "--auto-approve")
+        assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+        record = workspace.record("a")
+        [destination] = [d for d in live(amigo_server) if d["url"].endswith("/a")]
+        assert record is not None and record["current"]["secret"] == destination["secret"]
+
+        amigo_server.control("clock", {"advance_seconds": 1801})  # past the dual-signing window of the rotation
+        clean = workspace.run_process("drift")
+        assert clean.returncode == 0, clean.stdout + clean.stderr
+
+        amigo_server.control("events", {"org": amigo_server.org, "type": TYPE})
+        amigo_server.control("idle", {})
+        requests = hook.wait_for(2)
+        assert len(requests) == 2
+        for request in requests:
+            stored = workspace.record(request.path.strip("/"))
+            assert stored is not None and verify(stored["current"]["secret"], request.headers, request.body)
