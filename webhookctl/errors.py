@@ -7,7 +7,8 @@
     │   └── StalePlanError     a saved plan no longer matches the live state
     ├── LockHeldError          another run holds the lock of an organisation
     ├── SecretsError           the secrets backend refused or failed a read or a write
-    │   └── ForeignEntryError  an entry not written by webhookctl is in the way
+    │   ├── ForeignEntryError  an entry not written by webhookctl is in the way
+    │   └── SecretsAccessDenied the credentials may not read or write secret values
     └── ProviderError          the vendor API said no (carries the vendor's message, never a secret)
         ├── AuthError          401: credentials refused
         ├── ForbiddenError     403: missing permission
@@ -67,6 +68,10 @@ class SecretsError(WebhookctlError):
 
 class ForeignEntryError(SecretsError):
     pass
+
+
+class SecretsAccessDenied(SecretsError):
+    """This run's credentials may not read (or write) secret values: not damage, a permission."""
 
 
 class ProviderError(WebhookctlError):

@@ -78,6 +78,7 @@ class DriftOutput(_Data):
     since_seconds: int
     summary: dict[str, int] = Field(description="Findings per kind (kinds without findings left out).")
     findings: list[FindingOut]
+    notes: list[str] = Field(default_factory=list, description="What could not be checked, and why.")
 
 
 class DeliveryOut(_Data):

@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import TypeVar
 
 from webhookctl.config.desired import Config
-from webhookctl.errors import AuthError, ProviderError, TransportError, WebhookctlError
+from webhookctl.errors import (
+    AuthError,
+    ProviderError,
+    SecretsAccessDenied,
+    TransportError,
+    WebhookctlError,
+)
 from webhookctl.secrets.base import SecretsBackend
 from webhookctl.secrets.factory import open_backend
 from webhookctl.secrets.journal import Journal, escrow_key
@@ -30,6 +36,8 @@ class Session:
         self.state_dir = Path(config.settings.state_dir)
         self.parallelism = parallelism or config.settings.parallelism
         self.backend: SecretsBackend = open_backend(config.secrets)
+        # Set when the backend refused to show secret values, so records could not be checked.
+        self.records_unchecked = False
         self.journal = Journal(self.state_dir / "journal", escrow_key(config.settings.escrow_key))
         self._providers: dict[str, Provider] = {}
 
@@ -96,13 +104,20 @@ class Session:
         return Path(shared) if shared is not None else self.state_dir / "locks"
 
     def check_records(self, records: Iterable[SecretRecord]) -> dict[str, str]:
-        """Each record whose full read disagrees with its metadata, by name -> what is wrong."""
+        """Each record whose full read disagrees with its metadata, by name -> what is wrong.
+
+        Credentials that may not read secret values (a plan or drift job's) check nothing: a
+        permission is not damage. `records_unchecked` then says so.
+        """
         damaged = {}
         for meta in records:
             if meta.current is None:
                 continue  # bound without a secret: the planner repairs that already
             try:
                 full = self.backend.read(meta.provider, meta.name)
+            except SecretsAccessDenied:
+                self.records_unchecked = True
+                return {}
             except (WebhookctlError, ValueError, KeyError, TypeError) as error:
                 damaged[meta.name] = f"it cannot be read ({type(error).__name__})"
                 continue

@@ -52,6 +52,7 @@ class DriftReport:
     checked_at: datetime
     since: timedelta
     findings: list[Finding]
+    notes: list[str] = field(default_factory=list)  # what could not be checked, and why
 
     def counts(self) -> dict[str, int]:
         counter = Counter(f.kind for f in self.findings)
@@ -60,7 +61,7 @@ class DriftReport:
     def as_dict(self) -> dict[str, Any]:
         return {"checked_at": format_time(self.checked_at),
                 "since_seconds": int(self.since.total_seconds()), "summary": self.counts(),
-                "findings": [f.as_dict() for f in self.findings]}
+                "findings": [f.as_dict() for f in self.findings], "notes": self.notes}
 
 
 def _from_plan(plan: Plan) -> list[Finding]:
@@ -88,6 +89,16 @@ def _from_plan(plan: Plan) -> list[Finding]:
         for stray in state.unmanaged:
             findings.append(Finding("unmanaged", state.name, None, f"{stray.url} is declared by no configuration",
                                     {"id": stray.id, "url": stray.url, "policy": state.unmanaged_policy}))
+    # What blocks apply is drift too: plan, apply and drift agree.
+    blocked_kind = {"duplicate": "config-drift", "bound-twice": "config-drift", "lost-secret": "secret-drift",
+                    "record": "secret-drift", "unfinished": "plan-error"}
+    for blocked in plan.blocked:
+        findings.append(Finding(blocked_kind[blocked.kind], blocked.provider, blocked.name,
+                                f"{blocked.reason}; {blocked.fix}", {"blocked": blocked.kind}))
+    for pending in plan.pending:
+        findings.append(Finding("plan-error", pending.provider, pending.name,
+                                f"an interrupted {pending.op} is unfinished (journaled); apply or "
+                                "'webhookctl recover' finishes it"))
     for warning in plan.skipped:
         if warning.action in ("rotate", "repair-secret"):
             kind = "secret-drift" if warning.action == "repair-secret" else "rotation-due"
@@ -154,4 +165,6 @@ async def detect(session: Session, since: timedelta, now: datetime) -> DriftRepo
                                                                        snapshots[n].vendor_now or now))
     for name in sorted(health):
         findings += health[name]
-    return DriftReport(checked_at=now, since=since, findings=findings)
+    notes = ["secret records were not checked against their metadata: these credentials may not read "
+             "secret values"] if session.records_unchecked else []
+    return DriftReport(checked_at=now, since=since, findings=findings, notes=notes)

@@ -22,8 +22,10 @@ def render_drift(report: DriftReport, fmt: str) -> str:
             lines += ["| kind | destination | finding |", "|---|---|---|"]
             lines += [f"| `{f.kind}` | {f.provider}/{f.destination or '-'} | {f.message.replace('|', '/')} |"
                       for f in report.findings]
+        lines += [f"> {note}" for note in report.notes]
         return "\n".join(lines) + "\n"
     lines = [f"{f.kind:<22} {f.provider}/{f.destination or '-'}: {f.message}" for f in report.findings]
+    lines += [f"note: {note}" for note in report.notes]
     if lines:
         lines.append("")
     lines.append(headline)

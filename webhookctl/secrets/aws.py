@@ -20,7 +20,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from webhookctl.config.models import AwsSecrets
-from webhookctl.errors import ForeignEntryError, SecretsError
+from webhookctl.errors import ForeignEntryError, SecretsAccessDenied, SecretsError
 from webhookctl.secrets.record import MANAGED_BY, SecretRecord, from_flat, to_flat
 
 TAG = "webhookctl:"
@@ -73,8 +73,8 @@ class AwsBackend:
             message = error.response.get("Error", {}).get("Message", "")
             if code == "ResourceNotFoundException" or (code == "InvalidRequestException" and "deleted" in message):
                 return None  # absent, or scheduled for deletion (on_delete: delete)
-            raise SecretsError(f"aws-secretsmanager: {what} failed: {code}: "
-                               f"{error.response.get('Error', {}).get('Message', '')[:200]}") from None
+            failure = SecretsAccessDenied if code in ("AccessDeniedException", "AccessDenied") else SecretsError
+            raise failure(f"aws-secretsmanager: {what} failed: {code}: {message[:200]}") from None
         except BotoCoreError as error:
             raise SecretsError(f"aws-secretsmanager: {what} failed: {type(error).__name__}") from None
 

@@ -20,7 +20,7 @@ import requests
 from hvac import exceptions as vault_errors
 
 from webhookctl.config.models import VaultSecrets
-from webhookctl.errors import ForeignEntryError, LockHeldError, SecretsError
+from webhookctl.errors import ForeignEntryError, LockHeldError, SecretsAccessDenied, SecretsError
 from webhookctl.processes import process_gone
 from webhookctl.secrets.record import MANAGED_BY, SecretRecord, from_flat, to_flat
 from webhookctl.timefmt import format_epoch
@@ -59,7 +59,7 @@ class VaultBackend:
         try:
             yield
         except (vault_errors.Forbidden, vault_errors.Unauthorized):
-            raise SecretsError(f"vault: permission denied for {what}") from None
+            raise SecretsAccessDenied(f"vault: permission denied for {what}") from None
         except requests.exceptions.RequestException as error:
             raise SecretsError(f"vault: {what} failed: {type(error).__name__} "
                                f"(is Vault at {self.config.address or self._environ.get('VAULT_ADDR')} up?)") from None
