@@ -1,4 +1,9 @@
-"""All printing goes through here: commands hand over data and a format."""
+"""All printing goes through here: commands hand over data and a format.
+
+Every line is cleaned before it is written (`webhookctl.redact.clean`): each secret
+the run has seen is masked, and so are credentials in URLs (user info, `?token=`),
+whoever wrote the text (a vendor's error, a backend helper's stderr, a plan).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import click
 
 from webhookctl.config.problems import Problem, field_path
+from webhookctl.redact import RUN, Redactor, clean
 
 if TYPE_CHECKING:
     # Only for annotations: `validate` and `completion` print through here without the engine.
@@ -27,29 +33,39 @@ def _github_escape(text: str, property_value: bool = False) -> str:
 
 
 class Presenter:
-    def __init__(self, out: TextIO | None = None, err: TextIO | None = None, color: bool | None = None) -> None:
+    def __init__(self, out: TextIO | None = None, err: TextIO | None = None, color: bool | None = None,
+                 redactor: Redactor = RUN) -> None:
         self.out = out or sys.stdout
         self.err = err or sys.stderr
+        self.redactor = redactor
         if color is None:
             color = "NO_COLOR" not in os.environ and self.out.isatty()
         self.color = color
 
     # -- primitives -----------------------------------------------------------
 
+    def clean(self, text: str) -> str:
+        return clean(text, self.redactor)
+
     def echo(self, text: str = "") -> None:
-        click.echo(text, file=self.out, color=self.color)
+        click.echo(self.clean(text), file=self.out, color=self.color)
+
+    def write(self, text: str) -> None:
+        """`text` as is (no newline added), cleaned like every other line."""
+        self.out.write(self.clean(text))
+        self.out.flush()
 
     def style(self, text: str, **styles: Any) -> str:
         return click.style(text, **styles) if self.color else text
 
     def note(self, text: str) -> None:
-        click.echo(text, file=self.err)
+        click.echo(self.clean(text), file=self.err)
 
     def warning(self, text: str) -> None:
-        click.echo(f"warning: {text}", file=self.err)
+        click.echo(self.clean(f"warning: {text}"), file=self.err)
 
     def error(self, text: str) -> None:
-        click.echo(f"error: {text}", file=self.err)
+        click.echo(self.clean(f"error: {text}"), file=self.err)
 
     def json(self, data: Any) -> None:
         self.echo(json.dumps(data, indent=2, sort_keys=False))
@@ -59,21 +75,19 @@ class Presenter:
         path = os.environ.get("GITHUB_STEP_SUMMARY")
         if os.environ.get("GITHUB_ACTIONS") == "true" and path:
             with open(path, "a", encoding="utf-8") as handle:
-                handle.write(markdown.rstrip("\n") + "\n\n")
+                handle.write(self.clean(markdown.rstrip("\n")) + "\n\n")
 
     def plan(self, plan: Plan, fmt: str) -> None:
         from webhookctl.render import render
 
-        text = render(plan, fmt, color=self.color and fmt == "text")
-        self.out.write(text)
-        self.out.flush()
+        plan = plan.masked()  # the URLs' credentials, in every format (a plan is posted to pull requests)
+        self.write(render(plan, fmt, color=self.color and fmt == "text"))
         self.step_summary(render(plan, "markdown"))
 
     def drift(self, report: DriftReport, fmt: str) -> None:
         from webhookctl.render.drift import render_drift
 
-        self.out.write(render_drift(report, fmt))
-        self.out.flush()
+        self.write(render_drift(report, fmt))
         self.step_summary(render_drift(report, "markdown"))
 
     def outcome(self, outcome: Outcome) -> None:
