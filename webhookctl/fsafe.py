@@ -130,13 +130,17 @@ def atomic_write(path: Path, text: str, mode: int = 0o600, root: Path | None = N
         raise SecretsError(f"cannot write {path}: {_reason(error)}") from None
 
 
+def refuse_links(directory: Path, root: Path | None = None) -> None:
+    """SecretsError if `directory`, or any directory between `root` and it, is a symbolic link."""
+    for each in _below(directory, root) if root is not None else [directory]:
+        if os.path.islink(each):
+            raise SecretsError(f"{each} is a symbolic link; webhookctl does not follow links inside "
+                               "its directories (replace it with a directory)")
+
+
 def read_text(path: Path, root: Path | None = None) -> str | None:
     """The file's text, or None when it does not exist; never through a symbolic link below `root`."""
-    for directory in _below(path.parent, root) if root is not None else [path.parent]:
-        with contextlib.suppress(FileNotFoundError):
-            if os.path.islink(directory):
-                raise SecretsError(f"{directory} is a symbolic link; webhookctl does not follow links inside "
-                                   "its directories (replace it with a directory)")
+    refuse_links(path.parent, root)
     try:
         fd = os.open(path, os.O_RDONLY | NOFOLLOW)
     except FileNotFoundError:

@@ -32,7 +32,8 @@ def account_locks(directory: Path, scopes: list[str], timeout: float = 0.0) -> I
 
     A held lock is waited for up to `timeout` seconds, then refused with who holds it.
     """
-    private_dir(directory)
+    # Its parent (the secrets or state directory) is checked too: a lock beside shared files is no lock.
+    private_dir(directory, root=directory.parent)
     deadline = time.monotonic() + timeout
     with ExitStack() as stack:
         for scope in sorted(set(scopes)):

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from webhookctl.errors import ForeignEntryError, SecretsError
-from webhookctl.fsafe import NOFOLLOW, atomic_write, clean_temporaries, private_dir, read_text
+from webhookctl.fsafe import NOFOLLOW, atomic_write, clean_temporaries, private_dir, read_text, refuse_links
 from webhookctl.secrets.record import MANAGED_BY, SecretRecord
 
 META_SUFFIX = ".meta.json"
@@ -110,12 +110,17 @@ class FileBackend:
     def list_metadata(self, provider: str) -> list[SecretRecord]:
         records = []
         root = self._provider_root(provider)
-        if self.directory.is_dir():
+        if os.path.lexists(self.directory):
+            private_dir(self.directory)  # exists: only checked (a directory others can write is refused)
+            refuse_links(root, self.directory)
             self._clean_once()
         for path in _metadata_files(root, self.directory):
             data = self._load(path)
-            if data and data.get("provider") == provider and data.get("managed_by") == MANAGED_BY:
-                records.append(SecretRecord.from_dict(data, str(path)))
+            if data is None or data.get("managed_by") != MANAGED_BY:
+                continue  # not webhookctl's: never listed (writing over it is refused)
+            if isinstance(data.get("provider"), str) and data["provider"] != provider:
+                continue  # another provider's, under a shared prefix
+            records.append(SecretRecord.from_dict(data, str(path)))
         return records
 
     def read(self, provider: str, name: str) -> SecretRecord | None:
