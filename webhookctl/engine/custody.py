@@ -56,8 +56,9 @@ def store(entry: JournalEntry, backend: SecretsBackend, journal: Journal, vendor
     """Write the entry's secret to the backend, read it back, and record that it is stored."""
     assert entry.name is not None and entry.secret is not None
     secret = entry.secret
-    existing = _readable(lambda: backend.read(entry.provider, entry.name))
-    meta = _readable(lambda: backend.read_metadata(entry.provider, entry.name))
+    provider, name = entry.provider, entry.name
+    existing = _readable(lambda: backend.read(provider, name))
+    meta = _readable(lambda: backend.read_metadata(provider, name))
     # Both the record and its metadata (a separate write in some backends) must show the secret.
     already = all(r is not None and r.current is not None and r.current.fingerprint == secret.fingerprint
                   for r in (existing, meta))

@@ -25,7 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from webhookctl.errors import ForeignEntryError, SecretsError
-from webhookctl.fsafe import NOFOLLOW, atomic_write, clean_temporaries, private_dir, read_text, refuse_links
+from webhookctl.fsafe import (
+    NOFOLLOW,
+    atomic_write,
+    clean_temporaries,
+    private_dir,
+    read_text,
+    refuse_links,
+)
 from webhookctl.secrets.record import MANAGED_BY, SecretRecord
 
 META_SUFFIX = ".meta.json"
@@ -159,7 +166,7 @@ class FileBackend:
 
 def _metadata_files(root: Path, top: Path) -> list[Path]:
     """Every metadata file under `root`, without following a symbolic link (os.walk does not)."""
-    if not root.is_dir() or root.is_symlink() and root != top:
+    if not root.is_dir() or (root.is_symlink() and root != top):
         return []
     found = []
     for folder, _, files in os.walk(root):
