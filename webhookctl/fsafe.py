@@ -1,28 +1,113 @@
-"""Files that must survive a crash and stay private: 0700 directories, atomic 0600 writes."""
+"""Files that must survive a crash and stay private: 0700 directories, atomic 0600 writes, no links followed.
+
+- `private_dir` creates what is missing as 0700 and leaves an existing directory's
+  mode alone (it may be the working directory, or shared); an existing one that
+  others can write into, or a symbolic link below the root, is refused instead.
+- `atomic_write` writes a temporary file beside the target, fsyncs, renames.
+- `read_text` opens without following a symbolic link (O_NOFOLLOW) below the root.
+- `clean_temporaries` removes what a killed atomic write left behind.
+
+Every OS failure (a read-only directory, a permission) becomes a `SecretsError`
+naming the path and the OS's reason, never the text being written.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 import time
 from pathlib import Path
 
+from webhookctl.errors import SecretsError
 
-def private_dir(path: Path) -> None:
-    """Create `path` and any missing parents as 0700 (mkdir's mode skips parents)."""
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or type(error).__name__
+
+
+def _below(path: Path, root: Path) -> list[Path]:
+    """`path` and its ancestors strictly below `root`, outermost first (`[path]` when not below it)."""
+    if path == root:
+        return []
+    try:
+        relative = path.relative_to(root)
+    except ValueError:
+        return [path]
+    parts, current = [], root
+    for part in relative.parts:
+        current = current / part
+        parts.append(current)
+    return parts
+
+
+def _check_existing(directory: Path, info: os.stat_result) -> None:
+    if stat.S_ISLNK(info.st_mode):
+        raise SecretsError(f"{directory} is a symbolic link; webhookctl does not follow links inside its "
+                           "directories (replace it with a directory)")
+    if not stat.S_ISDIR(info.st_mode):
+        raise SecretsError(f"{directory} is not a directory")
+    writable_by_others = info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    ours = info.st_uid == os.geteuid()
+    # A sticky directory of our own keeps others from replacing what we write; any other shared one does not.
+    if writable_by_others and not (info.st_mode & stat.S_ISVTX and ours):
+        raise SecretsError(f"{directory} is writable by other users (mode {stat.S_IMODE(info.st_mode):04o}); "
+                           "webhookctl keeps secrets only in a private directory: choose another, or "
+                           f"'chmod go-w {directory}'")
+
+
+def private_dir(path: Path, root: Path | None = None) -> None:
+    """Make sure `path` is a private directory: create what is missing (0700), refuse what is unsafe.
+
+    Existing directories keep their mode. With `root`, every directory from below `root` down to
+    `path` must be a real directory (a symbolic link there is refused); `root` itself is the user's choice.
+    """
+    if root is None:
+        _ensure(path)
+        return
+    _ensure(root, follow=True)
+    for directory in _below(path, root):
+        _ensure(directory)
+
+
+def _ensure(directory: Path, follow: bool = False) -> None:
+    try:
+        info = os.stat(directory) if follow else os.lstat(directory)
+    except FileNotFoundError:
+        info = None
+    except OSError as error:
+        raise SecretsError(f"cannot use {directory}: {_reason(error)}") from None
+    if info is not None:
+        _check_existing(directory, info)
+        return
+    # Missing: create it and any missing parents, each 0700 (mkdir's mode skips parents and the umask bites).
     missing = []
-    while not path.exists():
-        missing.append(path)
-        path = path.parent
-    for directory in reversed(missing):
-        directory.mkdir(mode=0o700, exist_ok=True)
-        os.chmod(directory, 0o700)
+    current = directory
+    while not os.path.lexists(current):
+        missing.append(current)
+        current = current.parent
+    new = directory
+    try:
+        for new in reversed(missing):
+            with contextlib.suppress(FileExistsError):
+                new.mkdir(mode=0o700)
+                os.chmod(new, 0o700)
+    except OSError as error:
+        raise SecretsError(f"cannot create {new}: {_reason(error)}") from None
+    _check_existing(directory, os.lstat(directory))
 
 
-def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
-    private_dir(path.parent)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def atomic_write(path: Path, text: str, mode: int = 0o600, root: Path | None = None) -> None:
+    """Replace `path` with `text` atomically; a failure is a `SecretsError` (the text is never in it)."""
+    private_dir(path.parent, root)
+    try:
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise SecretsError(f"cannot write {path}: {_reason(error)}") from None
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -30,14 +115,50 @@ def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise SecretsError(f"cannot write {path}: {_reason(error)}") from None
         raise
-    directory = os.open(path.parent, os.O_RDONLY)
     try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+    except OSError as error:
+        raise SecretsError(f"cannot write {path}: {_reason(error)}") from None
+
+
+def refuse_links(directory: Path, root: Path | None = None) -> None:
+    """SecretsError if `directory`, or any directory between `root` and it, is a symbolic link."""
+    for each in _below(directory, root) if root is not None else [directory]:
+        if os.path.islink(each):
+            raise SecretsError(f"{each} is a symbolic link; webhookctl does not follow links inside "
+                               "its directories (replace it with a directory)")
+
+
+def read_text(path: Path, root: Path | None = None) -> str | None:
+    """The file's text, or None when it does not exist; never through a symbolic link below `root`."""
+    refuse_links(path.parent, root)
+    try:
+        fd = os.open(path, os.O_RDONLY | NOFOLLOW)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise SecretsError(f"{path} is a symbolic link; webhookctl does not follow links inside its "
+                               "directories") from None
+        raise SecretsError(f"cannot read {path}: {_reason(error)}") from None
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        raise SecretsError(f"cannot read {path}: {_reason(error)}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SecretsError(f"cannot read {path}: it is not UTF-8 text") from None
 
 
 # A temporary file older than this belongs to no live write (each takes milliseconds).
@@ -46,10 +167,16 @@ STALE_TEMPORARY_SECONDS = 60.0
 
 def clean_temporaries(directory: Path) -> None:
     """Remove what an atomic write killed mid-way left behind (`.<name>.<random>.tmp`, maybe a secret)."""
-    if not directory.is_dir():
+    if not directory.is_dir() or directory.is_symlink():
         return
     horizon = time.time() - STALE_TEMPORARY_SECONDS
-    for leftover in directory.rglob(".*.tmp"):
-        with contextlib.suppress(OSError):
-            if not leftover.is_symlink() and leftover.stat().st_mtime < horizon:
-                leftover.unlink()
+    # os.walk does not follow directory links, so nothing outside `directory` is touched.
+    for folder, _, files in os.walk(directory):
+        for name in files:
+            if not (name.startswith(".") and name.endswith(".tmp")):
+                continue
+            leftover = Path(folder) / name
+            with contextlib.suppress(OSError):
+                info = os.lstat(leftover)
+                if stat.S_ISREG(info.st_mode) and info.st_mtime < horizon:
+                    leftover.unlink()

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+# Told of every secret value as it is made (`webhookctl.redact` listens), so that whatever a run prints
+# can be cleaned of every secret the run has seen: issued, read from a backend or the journal, or live.
+_WITNESSES: list[Callable[[str], None]] = []
+
+
+def witness_secrets(callback: Callable[[str], None]) -> None:
+    _WITNESSES.append(callback)
 
 
 class Secret:
@@ -15,6 +24,8 @@ class Secret:
 
     def __init__(self, value: str) -> None:
         self._value = value
+        for witness in _WITNESSES:
+            witness(value)
 
     def reveal(self) -> str:
         return self._value

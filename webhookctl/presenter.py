@@ -1,4 +1,9 @@
-"""All printing goes through here: commands hand over data and a format."""
+"""All printing goes through here: commands hand over data and a format.
+
+Every line is cleaned before it is written (`webhookctl.redact.clean`): each secret
+the run has seen is masked, and so are credentials in URLs (user info, `?token=`),
+whoever wrote the text (a vendor's error, a backend helper's stderr, a plan).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import click
 
 from webhookctl import outputs
 from webhookctl.config.problems import Problem, field_path
+from webhookctl.redact import RUN, Redactor, clean
 from webhookctl.terminal import color_for, output_format
 from webhookctl.wording import count, seconds
 
@@ -39,29 +45,38 @@ def error_document(kind: str, message: str, problems: Sequence[Problem] = ()) ->
 
 class Presenter:
     def __init__(self, out: TextIO | None = None, err: TextIO | None = None, color: bool | None = None,
-                 fmt: str | None = None) -> None:
+                 fmt: str | None = None, redactor: Redactor = RUN) -> None:
         self.out = out or sys.stdout
         self.err = err or sys.stderr
+        self.redactor = redactor
         self.color = color_for(self.out) if color is None else color
         # The command's --format, so that its errors stay in that format.
         self.fmt = fmt or output_format() or "text"
 
     # -- primitives -----------------------------------------------------------
 
+    def clean(self, text: str) -> str:
+        return clean(text, self.redactor)
+
     def echo(self, text: str = "") -> None:
-        click.echo(text, file=self.out, color=self.color)
+        click.echo(self.clean(text), file=self.out, color=self.color)
+
+    def write(self, text: str) -> None:
+        """`text` as is (no newline added), cleaned like every other line."""
+        self.out.write(self.clean(text))
+        self.out.flush()
 
     def style(self, text: str, **styles: Any) -> str:
         return click.style(text, **styles) if self.color else text
 
     def note(self, text: str) -> None:
-        click.echo(text, file=self.err)
+        click.echo(self.clean(text), file=self.err)
 
     def warning(self, text: str) -> None:
-        click.echo(f"warning: {text}", file=self.err)
+        click.echo(self.clean(f"warning: {text}"), file=self.err)
 
     def error(self, text: str) -> None:
-        click.echo(f"error: {text}", file=self.err)
+        click.echo(self.clean(f"error: {text}"), file=self.err)
 
     def json(self, data: Any) -> None:
         self.echo(json.dumps(data, indent=2, sort_keys=False))
@@ -106,21 +121,19 @@ class Presenter:
         path = os.environ.get("GITHUB_STEP_SUMMARY")
         if os.environ.get("GITHUB_ACTIONS") == "true" and path:
             with open(path, "a", encoding="utf-8") as handle:
-                handle.write(markdown.rstrip("\n") + "\n\n")
+                handle.write(self.clean(markdown.rstrip("\n")) + "\n\n")
 
     def plan(self, plan: Plan, fmt: str) -> None:
         from webhookctl.render import render
 
-        text = render(plan, fmt, color=self.color and fmt == "text")
-        self.out.write(text)
-        self.out.flush()
+        plan = plan.masked()  # the URLs' credentials, in every format (a plan is posted to pull requests)
+        self.write(render(plan, fmt, color=self.color and fmt == "text"))
         self.step_summary(render(plan, "markdown"))
 
     def drift(self, report: DriftReport, fmt: str) -> None:
         from webhookctl.render.drift import render_drift
 
-        self.out.write(render_drift(report, fmt))
-        self.out.flush()
+        self.write(render_drift(report, fmt))
         self.step_summary(render_drift(report, "markdown"))
 
     def outcome(self, outcome: Outcome) -> None:

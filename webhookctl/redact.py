@@ -12,6 +12,9 @@ but `model.Secret`), so that every layer that prints, logs or raises can use it.
   obvious encodings (percent-encoded, JSON- or repr-escaped, base64), with `***`.
   Values shorter than `MIN_SECRET_CHARS` are not held: masking every `ab` in a
   message would hide the message, and such a value protects nothing anyway.
+- `RUN` is the run-wide `Redactor`: every `Secret` made in this process is added to
+  it as it is made (`model.witness_secrets`), and `clean(text)` (RUN, then
+  `mask_urls`) is what the presenter applies to every line it prints.
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ from __future__ import annotations
 import base64
 import json
 import re
+import threading
 from collections.abc import Iterable
 from urllib.parse import quote, quote_plus, unquote_plus
 
-from webhookctl.model import Secret
+from webhookctl.model import Secret, witness_secrets
 
 MASK = "***"
 SENSITIVE_PARAMETERS = frozenset({
@@ -101,6 +105,8 @@ class Redactor:
     def __init__(self, secrets: Iterable[str | Secret] = ()) -> None:
         self._forms: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
+        # Secrets arrive from worker threads (backend calls run off the event loop).
+        self._lock = threading.Lock()
         for secret in secrets:
             self.add(secret)
 
@@ -108,27 +114,40 @@ class Redactor:
         value = secret.reveal() if isinstance(secret, Secret) else secret
         if not isinstance(value, str) or len(value) < MIN_SECRET_CHARS:
             return
-        new = _encodings(value) - self._forms
-        if new:
-            self._forms |= new
-            self._pattern = None
+        forms = _encodings(value)
+        with self._lock:
+            new = forms - self._forms
+            if new:
+                self._forms = self._forms | new
+                self._pattern = None
 
     def __len__(self) -> int:
         return len(self._forms)
 
     def redact(self, text: str) -> str:
-        if not self._forms:
-            return text
-        if self._pattern is None:
-            # Longest first, so a secret that contains another is masked whole.
-            ordered = sorted(self._forms, key=lambda form: (-len(form), form))
-            self._pattern = re.compile("|".join(re.escape(form) for form in ordered))
+        with self._lock:
+            if not self._forms:
+                return text
+            if self._pattern is None:
+                # Longest first, so a secret that contains another is masked whole.
+                ordered = sorted(self._forms, key=lambda form: (-len(form), form))
+                self._pattern = re.compile("|".join(re.escape(form) for form in ordered))
+            pattern = self._pattern
         # Masking can join the text around a secret into another occurrence (a secret with `***` in
         # it): repeat until none is left. Each pass shortens the text, so this ends.
         while True:
-            masked = self._pattern.sub(MASK, text)
+            masked = pattern.sub(MASK, text)
             if masked == text:
                 return masked
             text = masked
 
     __call__ = redact
+
+
+RUN = Redactor()
+witness_secrets(RUN.add)
+
+
+def clean(text: str, redactor: Redactor = RUN) -> str:
+    """`text` as it may be shown: every known secret masked, then every URL's credentials."""
+    return mask_urls(redactor.redact(text))

@@ -96,6 +96,14 @@ class Session:
             damaged=damaged,
         )
 
+    def orphaned(self) -> list[str]:
+        """What to say about each journal entry whose provider is no longer configured (nothing finishes it)."""
+        return [f"journal entry {e.id} holds the unfinished {e.op} of {e.label}, whose provider {e.provider!r} "
+                "is no longer configured, so no run finishes it: configure the provider again to finish it, "
+                f"or drop it with 'webhookctl recover --drop {e.id}'"
+                + (" (its secret is then lost)" if e.secret is not None else "")
+                for e in self.journal.entries() if e.provider not in self.config.providers]
+
     @property
     def lock_directory(self) -> Path:
         """Where account locks live: with the secrets where the backend is local files (so every checkout

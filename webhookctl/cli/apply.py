@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
 from webhookctl.cli.options import config_option, lock_timeout_option
 from webhookctl.cli.plan import plan_options
@@ -15,7 +16,7 @@ from webhookctl.engine.account import PlanOptions
 from webhookctl.engine.plan import Plan
 from webhookctl.engine.recover import Recovered
 from webhookctl.engine.run import Hooks, RunRequest, RunResult, converge
-from webhookctl.errors import ValidationFailed
+from webhookctl.errors import PlanError
 from webhookctl.presenter import Presenter
 from webhookctl.session import Session
 
@@ -31,14 +32,20 @@ def _confirm(presenter: Presenter, auto_approve: bool) -> bool:
 
 
 def read_saved(path: Path) -> Plan:
-    """A saved plan, parsed as strictly as a configuration (names, keys, types)."""
+    """A saved plan, parsed as strictly as a configuration (names, keys, types); PlanError if it is not one."""
     try:
         return Plan.from_json(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
-        raise ValidationFailed(f"{path}: cannot read the plan ({type(error).__name__})") from None
-    except ValueError as error:
-        first = str(error).splitlines()[1:2] or [""]
-        raise ValidationFailed(f"{path}: not a webhookctl plan ({first[0].strip() or 'invalid JSON'})") from None
+        raise PlanError(f"{path}: cannot read the plan ({getattr(error, 'strerror', None) or type(error).__name__})") \
+            from None
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"]) or "the document"
+        # The field and what is wrong with it, never the value (a plan may have been edited to hold anything).
+        raise PlanError(f"{path}: not a webhookctl plan: {where}: {problem['msg']} "
+                        f"({error.error_count()} problem{'s' if error.error_count() != 1 else ''})") from None
+    except ValueError:
+        raise PlanError(f"{path}: not a webhookctl plan (not JSON)") from None
 
 
 def recovered_line(presenter: Presenter, item: Recovered) -> None:
@@ -49,7 +56,10 @@ def recovered_line(presenter: Presenter, item: Recovered) -> None:
 def execute(presenter: Presenter, config_paths: tuple[str, ...], plan_file: Path | None, options: PlanOptions,
             auto_approve: bool, allow_deletes: bool, parallelism: int | None, lock_timeout: float) -> None:
     config = load(presenter, config_paths)
-    saved = read_saved(plan_file) if plan_file is not None else None
+    try:
+        saved = read_saved(plan_file) if plan_file is not None else None
+    except PlanError as error:
+        fail(presenter, str(error))
     if saved is not None:
         options = PlanOptions.of(saved.request)
     request = RunRequest(options=options, providers=sorted(config.providers), saved=saved,
@@ -59,6 +69,8 @@ def execute(presenter: Presenter, config_paths: tuple[str, ...], plan_file: Path
                   confirm=lambda plan: _confirm(presenter, auto_approve), progress=presenter.outcome)
 
     async def work(session: Session) -> RunResult:
+        for orphan in session.orphaned():
+            presenter.warning(orphan)
         return await converge(session, request, hooks)
 
     result = run(presenter, config, parallelism, work)

@@ -47,11 +47,14 @@ def plan(config_paths: tuple[str, ...], out_file: Path | None, fmt: str, detaile
     options = plan_options(targets, rotate, rotate_by_replace)
 
     async def work(session: Session) -> Plan:
+        for orphan in session.orphaned():
+            presenter.warning(orphan)
         return await make_plan(session, options)
 
     result = run(presenter, config, parallelism, work)
     if out_file:
-        out_file.write_text(result.to_json(), encoding="utf-8")
+        # Saved as shown (URL credentials masked): the file is an approval, never executed.
+        out_file.write_text(result.masked().to_json(), encoding="utf-8")
     presenter.plan(result, fmt)
     if detailed_exitcode and result.has_changes:
         sys.exit(2)

@@ -29,6 +29,8 @@ def recover(config_paths: tuple[str, ...], drop: str | None, yes: bool, lock_tim
         if drop is not None:
             _drop(presenter, session, drop, yes)
             return []
+        for orphan in session.orphaned():
+            presenter.warning(orphan)
         names = sorted(config.providers)
         with account_locks(session.lock_directory, sorted({config.account_of(n) for n in names}), lock_timeout):
             return await recover_all(session, names)

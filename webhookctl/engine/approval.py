@@ -27,6 +27,8 @@ def check_approved(saved: Plan, fresh: Plan, recovered: bool) -> Plan:
     After the journal was recovered, `fresh` may do less than `saved` (recovery did part of it), never more.
     """
     refuse = "nothing was applied; make a new plan"
+    live = fresh
+    fresh = fresh.masked()  # what was saved is the masked form (URL credentials); compare like with like
     if saved.digest != saved.content_digest():
         raise StalePlanError(f"the saved plan was altered after it was made (its digest does not match); {refuse}")
     if saved.request != fresh.request:
@@ -43,9 +45,9 @@ def check_approved(saved: Plan, fresh: Plan, recovered: bool) -> Plan:
     repairs = [c for c in fresh.changes if _repairs_record(c)]
     wanted = _changes(fresh.model_copy(update={"changes": [c for c in fresh.changes if not _repairs_record(c)]}))
     if wanted == approved and not stale:
-        return fresh
+        return live
     if recovered and all(change in approved for change in wanted):
-        return fresh
+        return live
     if stale:
         raise StalePlanError(f"the saved plan is stale: live state changed since it was made for "
                              f"{', '.join(stale)}; {refuse}")

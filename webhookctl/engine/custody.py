@@ -7,11 +7,12 @@ entry twice is harmless.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
 from webhookctl import failpoints
-from webhookctl.errors import SecretsError
+from webhookctl.errors import ForeignEntryError, SecretsError
 from webhookctl.model import Secret
 from webhookctl.secrets.base import SecretsBackend
 from webhookctl.secrets.journal import Journal, JournalEntry
@@ -37,10 +38,15 @@ def record_for(entry: JournalEntry, secret: Secret, existing: SecretRecord | Non
     )
 
 
-def _readable(backend: SecretsBackend, provider: str, name: str) -> SecretRecord | None:
-    """The stored record, or None when it cannot be read: a damaged record is what custody replaces."""
+def _readable(read: Callable[[], SecretRecord | None]) -> SecretRecord | None:
+    """A record to build on, or None when it is damaged: storing the new secret is its repair.
+
+    A record something else wrote is never overwritten (ForeignEntryError goes up).
+    """
     try:
-        return backend.read(provider, name)
+        return read()
+    except ForeignEntryError:
+        raise
     except SecretsError:
         return None
 
@@ -50,8 +56,9 @@ def store(entry: JournalEntry, backend: SecretsBackend, journal: Journal, vendor
     """Write the entry's secret to the backend, read it back, and record that it is stored."""
     assert entry.name is not None and entry.secret is not None
     secret = entry.secret
-    existing = _readable(backend, entry.provider, entry.name)
-    meta = backend.read_metadata(entry.provider, entry.name)
+    provider, name = entry.provider, entry.name
+    existing = _readable(lambda: backend.read(provider, name))
+    meta = _readable(lambda: backend.read_metadata(provider, name))
     # Both the record and its metadata (a separate write in some backends) must show the secret.
     already = all(r is not None and r.current is not None and r.current.fingerprint == secret.fingerprint
                   for r in (existing, meta))

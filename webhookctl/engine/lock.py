@@ -32,13 +32,21 @@ def account_locks(directory: Path, scopes: list[str], timeout: float = 0.0) -> I
 
     A held lock is waited for up to `timeout` seconds, then refused with who holds it.
     """
-    private_dir(directory)
+    # Its parent (the secrets or state directory) is checked too: a lock beside shared files is no lock.
+    private_dir(directory, root=directory.parent)
     deadline = time.monotonic() + timeout
     with ExitStack() as stack:
         for scope in sorted(set(scopes)):
             path = directory / (hashlib.sha256(scope.encode()).hexdigest()[:24] + ".lock")
             flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-            handle = stack.enter_context(open(os.open(path, flags, 0o600), "r+"))
+            try:
+                fd = os.open(path, flags, 0o600)
+            except OSError as error:
+                # ELOOP: a symbolic link put in place of a lock file; it is never followed.
+                raise SecretsError(f"cannot open the lock file {path}: {error.strerror or type(error).__name__}") \
+                    from None
+            # Bytes decoded leniently: the file only names who holds the lock, and anything may be in it.
+            handle = stack.enter_context(open(fd, "r+", encoding="utf-8", errors="replace"))
             while True:
                 try:
                     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -48,7 +56,7 @@ def account_locks(directory: Path, scopes: list[str], timeout: float = 0.0) -> I
                         time.sleep(POLL_SECONDS)
                         continue
                     handle.seek(0)
-                    holder = handle.read().strip() or "another process"
+                    holder = " ".join(handle.read(200).split())[:120] or "another process"
                     waited = f" (waited {timeout:g} s)" if timeout else " (wait with --lock-timeout SECONDS)"
                     raise LockHeldError(
                         f"{scope} is locked by another webhookctl run ({holder}); wait for it to finish{waited}"

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from webhookctl import __version__
+from webhookctl.redact import mask_urls
 
 Action = Literal["create", "update", "replace", "delete", "adopt", "repair-secret", "rotate"]
 ACTIONS: tuple[str, ...] = Action.__args__  # type: ignore[attr-defined]
@@ -178,9 +179,29 @@ class Plan(Data):
     def for_provider(self, provider: str) -> list[Change]:
         return [c for c in self.changes if c.provider == provider]
 
+    def masked(self) -> Plan:
+        """The plan as it may be shown or saved: credentials in every URL masked (`redact.mask_urls`).
+
+        A saved plan is an approval, never executed, so it holds this form; the live plan keeps the
+        configured URLs, which are what is sent to the vendor.
+        """
+        data = _mask_strings(self.model_dump(mode="json"))
+        masked = Plan.model_validate(data)
+        return masked.sealed() if self.digest else masked
+
     def to_json(self) -> str:
         return self.model_dump_json(indent=2) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> Plan:
         return cls.model_validate_json(text)
+
+
+def _mask_strings(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_urls(value)
+    if isinstance(value, list):
+        return [_mask_strings(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _mask_strings(item) for key, item in value.items()}
+    return value

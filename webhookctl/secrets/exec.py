@@ -9,7 +9,8 @@ and reads one JSON answer from stdout:
     store    {"key", "provider", "name", "record": <record>}    -> {}
     erase    {"key", "provider", "name"}      -> {}
 
-A non-zero exit is an error; its last line of stderr is shown (never stdin).
+A non-zero exit is an error; its last line of stderr is shown (never stdin), with
+every secret the run knows masked (a helper may echo what it was given).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 from webhookctl.config.models import ExecSecrets
 from webhookctl.errors import ForeignEntryError, SecretsError
+from webhookctl.redact import clean
 from webhookctl.secrets.record import MANAGED_BY, SecretRecord, with_metadata
 
 
@@ -44,7 +46,8 @@ class ExecBackend:
             raise SecretsError(f"exec backend: {operation} timed out after {self.config.timeout:.0f}s") from None
         if done.returncode != 0:
             lines = done.stderr.decode(errors="replace").strip().splitlines() or [f"exit {done.returncode}"]
-            raise SecretsError(f"exec backend: {operation} failed: {lines[-1][:300]}")
+            # Masked before it is cut: a cut would leave a secret's head that no longer matches it.
+            raise SecretsError(f"exec backend: {operation} failed: {clean(lines[-1])[:300]}")
         try:
             answer = json.loads(done.stdout or b"{}")
         except ValueError:
@@ -58,7 +61,9 @@ class ExecBackend:
 
     def _record(self, answer: dict[str, Any]) -> SecretRecord | None:
         data = answer.get("record")
-        return SecretRecord.from_dict(data) if isinstance(data, dict) and data.get("managed_by") == MANAGED_BY else None
+        if isinstance(data, dict) and data.get("managed_by") == MANAGED_BY:
+            return SecretRecord.from_dict(data, "exec backend answer")
+        return None
 
     def read_metadata(self, provider: str, name: str) -> SecretRecord | None:
         record = self._record(self._run("describe", self._request(provider, name)))
@@ -66,7 +71,10 @@ class ExecBackend:
 
     def list_metadata(self, provider: str) -> list[SecretRecord]:
         answer = self._run("list", {"provider": provider})
-        return [SecretRecord.from_dict(r).metadata() for r in answer.get("records", [])
+        records = answer.get("records", [])
+        if not isinstance(records, list):
+            raise SecretsError("exec backend: list did not answer with a list of records")
+        return [SecretRecord.from_dict(r, "exec backend answer").metadata() for r in records
                 if isinstance(r, dict) and r.get("managed_by") == MANAGED_BY and r.get("provider") == provider]
 
     def read(self, provider: str, name: str) -> SecretRecord | None:

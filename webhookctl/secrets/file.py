@@ -5,9 +5,13 @@ Layout (key template `webhooks/{provider}/{name}`):
     <directory>/webhooks/prod/orders.json        the record, secrets included (0600)
     <directory>/webhooks/prod/orders.meta.json   the same without secret values (0600)
 
-Directories are 0700. Every file is replaced atomically (temporary file, fsync,
-rename, fsync of the directory) under an exclusive lock on `<directory>/.lock`,
-so a reader sees the old record or the new one, never a mix.
+Directories webhookctl creates are 0700; an existing directory keeps its mode,
+and is refused if others can write into it. Every file is replaced atomically
+(temporary file, fsync, rename, fsync of the directory) under an exclusive lock on
+`<directory>/.lock`, so a reader sees the old record or the new one, never a mix;
+the temporary files a killed run left are removed by the next one. No symbolic
+link below the directory is followed. Every file read is parsed strictly
+(`SecretRecord.from_dict`): damage is a `SecretsError` naming the file and field.
 """
 
 from __future__ import annotations
@@ -21,7 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from webhookctl.errors import ForeignEntryError, SecretsError
-from webhookctl.fsafe import atomic_write, private_dir
+from webhookctl.fsafe import (
+    NOFOLLOW,
+    atomic_write,
+    clean_temporaries,
+    private_dir,
+    read_text,
+    refuse_links,
+)
 from webhookctl.secrets.record import MANAGED_BY, SecretRecord
 
 META_SUFFIX = ".meta.json"
@@ -33,6 +44,7 @@ class FileBackend:
     def __init__(self, directory: str | Path, key_template: str = "webhooks/{provider}/{name}") -> None:
         self.directory = Path(directory)
         self.key_template = key_template
+        self._cleaned = False
 
     @property
     def lock_directory(self) -> Path:
@@ -46,32 +58,56 @@ class FileBackend:
         base = self.directory / self.key_for(provider, name)
         return base.with_name(base.name + ".json"), base.with_name(base.name + META_SUFFIX)
 
+    def _clean_once(self) -> None:
+        """Remove temporaries a killed write left (they may hold a secret), once per run."""
+        if not self._cleaned:
+            self._cleaned = True
+            clean_temporaries(self.directory)
+
     @contextmanager
     def _locked(self) -> Iterator[None]:
         private_dir(self.directory)
-        os.chmod(self.directory, 0o700)
-        with open(os.open(self.directory / ".lock", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a") as lock:
+        self._clean_once()
+        try:
+            fd = os.open(self.directory / ".lock", os.O_WRONLY | os.O_CREAT | os.O_APPEND | NOFOLLOW, 0o600)
+        except OSError as error:
+            raise SecretsError(f"cannot lock {self.directory}: {error.strerror or type(error).__name__}") from None
+        with open(fd, "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    @staticmethod
-    def _load(path: Path) -> dict[str, Any] | None:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+    def _load(self, path: Path) -> dict[str, Any] | None:
+        text = read_text(path, self.directory)
+        if text is None:
             return None
-        except (OSError, ValueError) as error:
-            raise SecretsError(f"cannot read {path}: {type(error).__name__}") from None
+        try:
+            data = json.loads(text)
+        except ValueError as error:
+            # The position only: the text may hold a secret.
+            raise SecretsError(f"{path} is not valid JSON (line {getattr(error, 'lineno', '?')}); "
+                               "restore it from a backup, or delete it to have it repaired") from None
         if not isinstance(data, dict):
-            raise SecretsError(f"{path} is not a webhookctl record")
+            kind = "a JSON list" if isinstance(data, list) else "JSON that is not an object"
+            raise SecretsError(f"{path} is not a webhookctl record (it holds {kind})")
+        return data
+
+    def _owned(self, path: Path) -> dict[str, Any] | None:
+        """The record at `path`, refused when something other than webhookctl wrote it."""
+        data = self._load(path)
+        if data is not None and data.get("managed_by") != MANAGED_BY:
+            owner = data.get("managed_by") or data.get("owner")
+            owner = owner if isinstance(owner, str) else "something other than webhookctl"
+            raise ForeignEntryError(f"{path} was not written by webhookctl (it seems to belong to {owner[:80]}); "
+                                    "move it away or change the key template")
         return data
 
     def read_metadata(self, provider: str, name: str) -> SecretRecord | None:
-        data = self._load(self._paths(provider, name)[1])
-        return SecretRecord.from_dict(data) if data else None
+        path = self._paths(provider, name)[1]
+        data = self._owned(path)
+        return SecretRecord.from_dict(data, str(path)) if data is not None else None
 
     def _provider_root(self, provider: str) -> Path:
         """The deepest directory holding every key of `provider` (the template's fixed prefix)."""
@@ -81,37 +117,42 @@ class FileBackend:
     def list_metadata(self, provider: str) -> list[SecretRecord]:
         records = []
         root = self._provider_root(provider)
-        for path in sorted(root.rglob("*" + META_SUFFIX)) if root.exists() else []:
+        if os.path.lexists(self.directory):
+            private_dir(self.directory)  # exists: only checked (a directory others can write is refused)
+            refuse_links(root, self.directory)
+            self._clean_once()
+        for path in _metadata_files(root, self.directory):
             data = self._load(path)
-            if data and data.get("provider") == provider and data.get("managed_by") == MANAGED_BY:
-                records.append(SecretRecord.from_dict(data))
+            if data is None or data.get("managed_by") != MANAGED_BY:
+                continue  # not webhookctl's: never listed (writing over it is refused)
+            if isinstance(data.get("provider"), str) and data["provider"] != provider:
+                continue  # another provider's, under a shared prefix
+            records.append(SecretRecord.from_dict(data, str(path)))
         return records
 
     def read(self, provider: str, name: str) -> SecretRecord | None:
-        data = self._load(self._paths(provider, name)[0])
-        return SecretRecord.from_dict(data) if data else None
+        path = self._paths(provider, name)[0]
+        data = self._owned(path)
+        return SecretRecord.from_dict(data, str(path)) if data is not None else None
 
     def _check_owner(self, path: Path, meta_path: Path | None = None) -> None:
         try:
-            existing = self._load(path)
+            self._owned(path)
+        except ForeignEntryError:
+            raise
         except SecretsError:
             # An unreadable record whose metadata is webhookctl's is webhookctl's, damaged: a repair may
             # overwrite it. Without such metadata nobody can tell whose it is, so it stays untouched.
             meta = self._load(meta_path) if meta_path is not None else None
             if meta is None or meta.get("managed_by") != MANAGED_BY:
                 raise
-            return
-        if existing is not None and existing.get("managed_by") != MANAGED_BY:
-            owner = existing.get("managed_by") or existing.get("owner") or "something other than webhookctl"
-            raise ForeignEntryError(f"{path} was not written by webhookctl (it seems to belong to {owner}); "
-                                    "move it away or change the key template")
 
     def write(self, record: SecretRecord) -> None:
         record_path, meta_path = self._paths(record.provider, record.name)
         with self._locked():
             self._check_owner(record_path, meta_path)
-            atomic_write(record_path, json.dumps(record.to_dict(with_secrets=True), indent=2) + "\n")
-            atomic_write(meta_path, json.dumps(record.to_dict(with_secrets=False), indent=2) + "\n")
+            atomic_write(record_path, json.dumps(record.to_dict(with_secrets=True), indent=2) + "\n", root=self.directory)
+            atomic_write(meta_path, json.dumps(record.to_dict(with_secrets=False), indent=2) + "\n", root=self.directory)
 
     def update_metadata(self, record: SecretRecord) -> None:
         # Only the index a plan reads; the record file keeps its secrets (and its older times).
@@ -119,11 +160,24 @@ class FileBackend:
         with self._locked():
             self._check_owner(record_path)
             if record_path.exists():
-                atomic_write(meta_path, json.dumps(record.to_dict(with_secrets=False), indent=2) + "\n")
+                atomic_write(meta_path, json.dumps(record.to_dict(with_secrets=False), indent=2) + "\n", root=self.directory)
 
     def delete(self, provider: str, name: str) -> None:
         record_path, meta_path = self._paths(provider, name)
         with self._locked():
             self._check_owner(record_path)
-            meta_path.unlink(missing_ok=True)
-            record_path.unlink(missing_ok=True)
+            try:
+                meta_path.unlink(missing_ok=True)
+                record_path.unlink(missing_ok=True)
+            except OSError as error:
+                raise SecretsError(f"cannot delete {record_path}: {error.strerror or type(error).__name__}") from None
+
+
+def _metadata_files(root: Path, top: Path) -> list[Path]:
+    """Every metadata file under `root`, without following a symbolic link (os.walk does not)."""
+    if not root.is_dir() or (root.is_symlink() and root != top):
+        return []
+    found = []
+    for folder, _, files in os.walk(root):
+        found += [Path(folder) / name for name in files if name.endswith(META_SUFFIX)]
+    return sorted(found)

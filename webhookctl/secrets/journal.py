@@ -30,7 +30,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from webhookctl.errors import SecretsError
-from webhookctl.fsafe import atomic_write, clean_temporaries
+from webhookctl.fsafe import atomic_write, clean_temporaries, private_dir, read_text
 from webhookctl.model import Secret
 from webhookctl.timefmt import format_time, parse_time
 
@@ -166,22 +166,28 @@ class Journal:
         return self._write(replace(entry, **changes))
 
     def finish(self, entry: JournalEntry) -> None:
-        (self.directory / f"{entry.id}.json").unlink(missing_ok=True)
+        try:
+            (self.directory / f"{entry.id}.json").unlink(missing_ok=True)
+        except OSError as error:
+            raise SecretsError(f"cannot finish journal entry {entry.id}: {error.strerror or type(error).__name__}") \
+                from None
 
     def _write(self, entry: JournalEntry) -> JournalEntry:
         atomic_write(self.directory / f"{entry.id}.json", json.dumps(entry.to_dict(self._key)) + "\n")
         return entry
 
     def entries(self, provider: str | None = None) -> list[JournalEntry]:
-        if not self.directory.is_dir():
+        if not os.path.lexists(self.directory):
             return []
+        private_dir(self.directory)  # refuses a symbolic link or a directory others can write
         clean_temporaries(self.directory)
         found = []
         for path in sorted(self.directory.glob("*.json")):
             try:
-                entry = JournalEntry.from_dict(json.loads(path.read_text(encoding="utf-8")), self._key)
-            except FileNotFoundError:
-                continue  # finished by another account's worker since the listing
+                text = read_text(path)
+                if text is None:
+                    continue  # finished by another account's worker since the listing
+                entry = JournalEntry.from_dict(json.loads(text), self._key)
             except SecretsError as error:
                 raise SecretsError(f"journal entry {path}: {error}") from None
             except (ValueError, UnicodeDecodeError) as error:
@@ -198,5 +204,8 @@ class Journal:
         path = self.directory / f"{entry_id}.json"
         if not path.is_file() or path.parent != self.directory:
             raise SecretsError(f"no journal entry {entry_id!r} in {self.directory}")
-        path.unlink()
+        try:
+            path.unlink()
+        except OSError as error:
+            raise SecretsError(f"cannot drop {path}: {error.strerror or type(error).__name__}") from None
         return path

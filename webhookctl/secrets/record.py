@@ -22,18 +22,15 @@ record without any `secret` value, and is all a plan ever reads.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from webhookctl.errors import SecretsError
 from webhookctl.model import Secret, fingerprint
 from webhookctl.timefmt import format_time, parse_time
 
 FORMAT = "webhookctl/secret-record@1"
 MANAGED_BY = "webhookctl"
-
-
-def _time(value: str | None) -> datetime | None:
-    return parse_time(value) if value else None
 
 
 def _text(value: datetime | None) -> str | None:
@@ -63,16 +60,21 @@ class SecretVersion:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> SecretVersion | None:
-        if not data:
+    def from_dict(cls, data: Any, where: str = "record", field: str = "current") -> SecretVersion | None:
+        """Parse strictly (see `SecretRecord.from_dict`); `None` stays `None`."""
+        if data is None:
             return None
-        secret = data.get("secret")
+        if not isinstance(data, dict):
+            raise SecretsError(f"{where}: field {field!r} is not an object")
+        read = _Reader(data, where, field + ".")
+        secret = read.text("secret", optional=True)
+        fingerprint_ = read.text("fingerprint", optional=secret is not None)
         return cls(
-            secret=Secret(secret) if isinstance(secret, str) else None,
-            fingerprint=str(data.get("fingerprint") or (fingerprint(secret) if isinstance(secret, str) else "")),
-            generated_at=_time(data.get("generated_at")),
-            issued_at=_time(data.get("issued_at")),
-            valid_until=_time(data.get("valid_until")),
+            secret=Secret(secret) if secret is not None else None,
+            fingerprint=fingerprint_ or fingerprint(secret or ""),
+            generated_at=read.time("generated_at"),
+            issued_at=read.time("issued_at"),
+            valid_until=read.time("valid_until"),
         )
 
     def without_secret(self) -> SecretVersion:
@@ -125,21 +127,72 @@ class SecretRecord:
         )
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SecretRecord:
+    def from_dict(cls, data: Any, where: str = "record") -> SecretRecord:
+        """Parse strictly: a missing key or a wrong type is a `SecretsError` naming `where` and the field.
+
+        Nothing is coerced (a secret that is a number is an error, never the text "12345").
+        """
+        if not isinstance(data, dict):
+            kind = "a JSON list" if isinstance(data, list) else type(data).__name__
+            raise SecretsError(f"{where} is not a webhookctl record (it holds {kind}, not an object)")
+        read = _Reader(data, where)
+        protected = data.get("protected", False)
+        if not isinstance(protected, bool):
+            raise SecretsError(f"{where}: field 'protected' is not a boolean")
         return cls(
-            provider=str(data["provider"]),
-            name=str(data["name"]),
-            vendor=str(data.get("vendor", "")),
-            scope=str(data.get("scope", "")),
-            destination_id=str(data["destination_id"]),
-            url=str(data.get("url", "")),
-            current=SecretVersion.from_dict(data.get("current")),
-            previous=SecretVersion.from_dict(data.get("previous")),
-            last_rotated_at=_time(data.get("last_rotated_at")),
-            updated_at=_time(data.get("updated_at")),
-            managed_by=str(data.get("managed_by", "")),
-            protected=data.get("protected") in (True, "True", "true"),
+            provider=read.text("provider") or "",
+            name=read.text("name") or "",
+            vendor=read.text("vendor", optional=True) or "",
+            scope=read.text("scope", optional=True) or "",
+            destination_id=read.text("destination_id") or "",
+            url=read.text("url", optional=True) or "",
+            current=SecretVersion.from_dict(data.get("current"), where, "current"),
+            previous=SecretVersion.from_dict(data.get("previous"), where, "previous"),
+            last_rotated_at=read.time("last_rotated_at"),
+            updated_at=read.time("updated_at"),
+            managed_by=read.text("managed_by", optional=True) or "",
+            protected=protected,
         )
+
+
+class _Reader:
+    """Typed fields of one JSON object, each error naming where the object came from and the field."""
+
+    def __init__(self, data: dict[str, Any], where: str, prefix: str = "") -> None:
+        self.data, self.where, self.prefix = data, where, prefix
+
+    def _fail(self, key: str, problem: str) -> SecretsError:
+        # The field's name and JSON type only: its value may be a secret.
+        return SecretsError(f"{self.where}: field {self.prefix + key!r} {problem}")
+
+    def text(self, key: str, optional: bool = False) -> str | None:
+        if key not in self.data or self.data[key] is None:
+            if optional:
+                return None
+            raise self._fail(key, "is missing")
+        value = self.data[key]
+        if not isinstance(value, str):
+            raise self._fail(key, f"is not a string (it is {_json_type(value)})")
+        return value
+
+    def time(self, key: str) -> datetime | None:
+        value = self.data.get(key)
+        if value is None or value == "":
+            return None
+        if isinstance(value, datetime):  # YAML stores (sops) may give one already typed
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
+        if not isinstance(value, str):
+            raise self._fail(key, f"is not a timestamp (it is {_json_type(value)})")
+        try:
+            return parse_time(value)
+        except ValueError:
+            raise self._fail(key, "is not an ISO 8601 timestamp") from None
+
+
+def _json_type(value: Any) -> str:
+    names = {bool: "a boolean", int: "a number", float: "a number", list: "a list", dict: "an object",
+             str: "a string"}
+    return names.get(type(value), type(value).__name__)
 
 
 FLAT_FIELDS = ("managed_by", "provider", "name", "vendor", "scope", "destination_id", "url",
@@ -158,6 +211,8 @@ def to_flat(record: SecretRecord) -> dict[str, str]:
 
 def from_flat(flat: dict[str, str]) -> SecretRecord:
     data: dict[str, Any] = {key: flat.get(key) for key in FLAT_FIELDS}
+    # Flat stores hold text only: the one non-text field is read back as what to_flat wrote.
+    data["protected"] = flat.get("protected") == "True"
     for version in ("current", "previous"):
         prefix = version + "_"
         fields = {key[len(prefix):]: value for key, value in flat.items() if key.startswith(prefix)}
