@@ -303,11 +303,14 @@ def test_ctrl_c_at_the_apply_prompt_aborts_at_once(workspace: Workspace, amigo_s
                                    env={**os.environ, **workspace.env(), "PYTHONPATH": str(ROOT)})
         os.close(follower)
         seen = b""
-        deadline = time.monotonic() + 60  # a bound for a hung run, not a timing assertion
+        deadline = time.monotonic() + 180  # a bound for a hung run, not a timing assertion
         while b"Enter a value: " not in seen and time.monotonic() < deadline:
             if select.select([leader], [], [], 1)[0]:
                 seen += os.read(leader, 65536)
-        assert b"Only 'yes' will be accepted to approve." in seen
+        if b"Only 'yes' will be accepted to approve." not in seen:
+            process.kill()  # never leave a run waiting at a prompt nobody answers
+            os.close(leader)
+            raise AssertionError(f"no prompt: {seen.decode(errors='replace')}")
         return process, leader
 
     def finish(process: subprocess.Popen[bytes], leader: int) -> tuple[int, str]:
