@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import click
 
-from webhookctl.cli.options import config_option
+from webhookctl.cli.options import config_option, shard_option
 from webhookctl.cli.runtime import fail, load, run
 from webhookctl.cli.timeopts import Duration
 from webhookctl.engine.drift import KINDS, DriftReport, detect
@@ -22,8 +22,9 @@ from webhookctl.session import Session
 @click.option("--fail-on", "fail_on", metavar="KIND,...",
               help=f"Only these kinds exit 2 (default: all). Kinds: {', '.join(KINDS)}.")
 @click.option("--parallelism", type=click.IntRange(1, 100), help="Accounts read at once (default 10).")
+@shard_option
 def drift(config_paths: tuple[str, ...], fmt: str, since: timedelta, fail_on: str | None,
-          parallelism: int | None) -> None:
+          parallelism: int | None, shard: str | None) -> None:
     """Report drift without changing anything. Exit 0: none, 2: findings, 1: the check failed.
 
     Inside GitHub Actions the markdown report is also appended to $GITHUB_STEP_SUMMARY.
@@ -38,7 +39,7 @@ def drift(config_paths: tuple[str, ...], fmt: str, since: timedelta, fail_on: st
     config = load(presenter, config_paths)
 
     async def work(session: Session) -> DriftReport:
-        return await detect(session, since, datetime.now(UTC))
+        return await detect(session, since, datetime.now(UTC), shard)
 
     report = run(presenter, config, parallelism, work)
     presenter.drift(report, fmt)

@@ -14,6 +14,7 @@ from typing import Any
 
 from webhookctl.engine.plan import Plan
 from webhookctl.engine.planner import build_plan
+from webhookctl.engine.shard import select
 from webhookctl.errors import PlanError
 from webhookctl.session import Session
 from webhookctl.snapshot import Snapshot
@@ -52,15 +53,17 @@ class DriftReport:
     checked_at: datetime
     since: timedelta
     findings: list[Finding]
+    shard: str | None = None  # K/N when the report covers one shard of the accounts
 
     def counts(self) -> dict[str, int]:
         counter = Counter(f.kind for f in self.findings)
         return {kind: counter[kind] for kind in KINDS if counter[kind]}
 
     def as_dict(self) -> dict[str, Any]:
-        return {"checked_at": format_time(self.checked_at),
+        data = {"checked_at": format_time(self.checked_at),
                 "since_seconds": int(self.since.total_seconds()), "summary": self.counts(),
                 "findings": [f.as_dict() for f in self.findings]}
+        return {**data, "shard": self.shard} if self.shard else data
 
 
 def _from_plan(plan: Plan) -> list[Finding]:
@@ -127,8 +130,8 @@ async def _health(session: Session, snapshot: Snapshot, since: timedelta, now: d
     return found
 
 
-async def detect(session: Session, since: timedelta, now: datetime) -> DriftReport:
-    snapshots = await session.snapshots()
+async def detect(session: Session, since: timedelta, now: datetime, shard: str | None = None) -> DriftReport:
+    snapshots = await session.snapshots(select(session.config, session.config.providers, shard))
     findings: list[Finding] = []
     for name in sorted(snapshots):
         snapshot = snapshots[name]
@@ -142,4 +145,4 @@ async def detect(session: Session, since: timedelta, now: datetime) -> DriftRepo
                                                                        snapshots[n].vendor_now or now))
     for name in sorted(health):
         findings += health[name]
-    return DriftReport(checked_at=now, since=since, findings=findings)
+    return DriftReport(checked_at=now, since=since, findings=findings, shard=shard)

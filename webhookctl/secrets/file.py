@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from webhookctl.errors import ForeignEntryError, SecretsError
-from webhookctl.fsafe import atomic_write, private_dir
+from webhookctl.fsafe import atomic_write, atomic_write_all, private_dir
 from webhookctl.secrets.record import MANAGED_BY, SecretRecord
 
 META_SUFFIX = ".meta.json"
@@ -102,8 +102,11 @@ class FileBackend:
         record_path, meta_path = self._paths(record.provider, record.name)
         with self._locked():
             self._check_owner(record_path)
-            atomic_write(record_path, json.dumps(record.to_dict(with_secrets=True), indent=2) + "\n")
-            atomic_write(meta_path, json.dumps(record.to_dict(with_secrets=False), indent=2) + "\n")
+            # Both files in one batch: the record first (as before), one directory fsync for the two.
+            atomic_write_all(record_path.parent, [
+                (record_path.name, json.dumps(record.to_dict(with_secrets=True), indent=2) + "\n"),
+                (meta_path.name, json.dumps(record.to_dict(with_secrets=False), indent=2) + "\n"),
+            ])
 
     def update_metadata(self, record: SecretRecord) -> None:
         # Only the index a plan reads; the record file keeps its secrets (and its older times).
