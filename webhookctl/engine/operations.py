@@ -62,16 +62,24 @@ class Context:
     async def take_custody(self, entry: JournalEntry, issued: Issued, kind: str, last: bool = False) -> JournalEntry:
         """Journal the issued secret (the escrow), then store it in the backend, read it back and check it.
 
-        `last`: nothing follows but finishing the entry, so the 'stored' stage is not written first
-        (one atomic write, two fsyncs, fewer per secret); a run killed between the two finds the
-        entry at 'issued' and stores the secret again, which is idempotent.
+        `last`: nothing follows but finishing the entry, so it is finished here and the 'stored' stage
+        is not written first (one atomic write, two fsyncs, fewer per secret); a run killed between
+        the two finds the entry at 'issued' and stores the secret again, which is idempotent.
         """
-        entry = await self.advance(
-            entry, stage="issued", destination_id=issued.destination_id, secret=issued.secret, secret_kind=kind,
-            issued_at=self.provider.vendor_now(), dual_signing_stops_at=issued.dual_signing_stops_at)
-        failpoints.hit("after-escrow-write")
-        return await self.session.io(store, entry, self.session.backend, self.session.journal, self.vendor,
-                                     self.protected(entry.name), now(), not last)
+        session, issued_at, protected = self.session, self.provider.vendor_now(), self.protected(entry.name)
+
+        def custody() -> JournalEntry:
+            # Escrow, store, check (and finish): in order, in one trip to the I/O threads.
+            escrowed = session.journal.advance(
+                entry, stage="issued", destination_id=issued.destination_id, secret=issued.secret,
+                secret_kind=kind, issued_at=issued_at, dual_signing_stops_at=issued.dual_signing_stops_at)
+            failpoints.hit("after-escrow-write")
+            stored = store(escrowed, session.backend, session.journal, self.vendor, protected, now(), not last)
+            if last:
+                session.journal.finish(stored)
+            return stored
+
+        return await session.io(custody)
 
 
 def _fields(change: Change) -> dict[str, Any]:
@@ -94,8 +102,7 @@ async def make(ctx: Context, change: Change, entry: JournalEntry, last: bool = F
 async def create(ctx: Context, change: Change) -> str:
     entry = await ctx.begin("create", change, fields=_fields(change))
     failpoints.hit("after-intent")
-    entry = await make(ctx, change, entry, last=True)
-    await ctx.finish(entry)
+    await make(ctx, change, entry, last=True)  # finishes the entry
     return ""
 
 
@@ -108,11 +115,11 @@ async def replace(ctx: Context, change: Change) -> str:
         await ctx.provider.delete(change.destination_id)
         entry = await ctx.advance(entry, retired=True)
         failpoints.hit("after-retire")
-        entry = await make(ctx, change, entry, last=True)
-    else:
-        entry = await make(ctx, change, entry)
-        failpoints.hit("before-retire")
-        await ctx.provider.delete(change.destination_id)
+        await make(ctx, change, entry, last=True)  # finishes the entry
+        return ""
+    entry = await make(ctx, change, entry)
+    failpoints.hit("before-retire")
+    await ctx.provider.delete(change.destination_id)
     await ctx.finish(entry)
     return ""
 
@@ -122,8 +129,7 @@ async def rotate(ctx: Context, change: Change) -> str:
     entry = await ctx.begin("rotate", change, destination_id=change.destination_id)
     issued = await ctx.provider.rotate(change.destination_id)
     failpoints.hit("after-rotate-response")
-    entry = await ctx.take_custody(entry, issued, "rotate", last=True)
-    await ctx.finish(entry)
+    await ctx.take_custody(entry, issued, "rotate", last=True)  # finishes the entry
     return ""
 
 
