@@ -145,3 +145,32 @@ def test_shard_is_stable_and_checked() -> None:
     for text in ("0/4", "5/4", "4", "a/b", "1/0", "-1/4"):
         with pytest.raises(ShardError):
             Shard.parse(text)
+
+
+def test_show_refuses_plans_that_are_not_one_split(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from click.testing import CliRunner
+
+    from webhookctl.cli import cli
+    from webhookctl.engine.plan import Plan, Request
+
+    def saved(name: str, shard: str | None) -> str:
+        path = tmp_path / name
+        path.write_text(Plan(created_at=datetime.now(UTC), request=Request(shard=shard)).sealed().to_json())
+        return str(path)
+
+    runner = CliRunner()
+    whole, first, again, other = saved("a.json", None), saved("b.json", "1/2"), saved("c.json", "1/2"), \
+        saved("d.json", "1/3")
+    for paths, message in (([whole, first], "only plans of shards"), ([first, again], "twice"),
+                           ([first, other], "different splits")):
+        result = runner.invoke(cli, ["show", *paths])
+        assert result.exit_code == 1 and message in result.output + result.stderr
+    one_half = runner.invoke(cli, ["show", first, "--format", "markdown"])
+    assert one_half.exit_code == 0 and "Shard 1/2" in one_half.stdout
+    half = runner.invoke(cli, ["show", first, saved("e.json", "2/2"), "--format", "markdown"])
+    assert half.exit_code == 0 and "Shard 1/2,2/2" in half.stdout
+    assert "webhookctl-plan" in half.stdout
+    bad = runner.invoke(cli, ["plan", "--shard", "5/4"])
+    assert bad.exit_code == 2 and "K/N" in bad.stderr
