@@ -102,7 +102,8 @@ def test_four_shards_in_parallel_converge_as_one_run(tmp_path: Path, amigo_serve
     config = load_config([str(four.config_path)], four.env())
     parts = [select(config, config.providers, f"{k}/{SHARDS}") for k in range(1, SHARDS + 1)]
     assert sorted(p for part in parts for p in part) == sorted(config.providers)
-    assert all(parts), "12 accounts in 4 shards: each shard has some (the hash spreads them)"
+    # The accounts name the emulator's port, so which shard is empty (if one is) varies by run.
+    assert sum(1 for part in parts if part) >= 2, "the hash spreads 12 accounts over the shards"
 
     planned = processes(four, [["plan", "--shard", f"{k}/{SHARDS}", "--out", str(tmp_path / f"plan{k}.json")]
                                for k in range(1, SHARDS + 1)])
