@@ -103,31 +103,45 @@ def _ensure(directory: Path, follow: bool = False) -> None:
 
 def atomic_write(path: Path, text: str, mode: int = 0o600, root: Path | None = None) -> None:
     """Replace `path` with `text` atomically; a failure is a `SecretsError` (the text is never in it)."""
-    private_dir(path.parent, root)
+    atomic_write_all(path.parent, [(path.name, text)], mode, root)
+
+
+def atomic_write_all(directory: Path, files: list[tuple[str, str]], mode: int = 0o600,
+                     root: Path | None = None) -> None:
+    """Replace each file of `directory` atomically, in order, with one fsync of the directory for all.
+
+    Each file's content is fsync'd before its rename, so every file is the old one or the new one;
+    the one directory fsync afterwards makes all the renames durable together (a secret's record and
+    its metadata: three fsyncs instead of four). A failure is a `SecretsError` (no text is in it).
+    """
+    private_dir(directory, root)
+    temporaries: list[tuple[str, Path]] = []
     try:
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as error:
-        raise SecretsError(f"cannot write {path}: {_reason(error)}") from None
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        for name, text in files:
+            fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+            temporaries.append((temporary, directory / name))
+            os.fchmod(fd, mode)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+        for temporary, path in temporaries:
+            os.replace(temporary, path)
     except BaseException as error:
-        Path(temporary).unlink(missing_ok=True)
+        for temporary, _ in temporaries:
+            Path(temporary).unlink(missing_ok=True)
         if isinstance(error, OSError):
-            raise SecretsError(f"cannot write {path}: {_reason(error)}") from None
+            raise SecretsError(f"cannot write {directory / files[len(temporaries) - 1][0] if temporaries else directory}: "
+                               f"{_reason(error)}") from None
         raise
     try:
-        directory = os.open(path.parent, os.O_RDONLY)
+        handle_fd = os.open(directory, os.O_RDONLY)
         try:
-            os.fsync(directory)
+            os.fsync(handle_fd)
         finally:
-            os.close(directory)
+            os.close(handle_fd)
     except OSError as error:
-        raise SecretsError(f"cannot write {path}: {_reason(error)}") from None
+        raise SecretsError(f"cannot write {directory}: {_reason(error)}") from None
 
 
 def refuse_links(directory: Path, root: Path | None = None) -> None:

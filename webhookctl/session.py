@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from webhookctl.config.desired import Config
 from webhookctl.errors import (
@@ -22,7 +24,7 @@ from webhookctl.secrets.record import SecretRecord
 from webhookctl.snapshot import Snapshot
 from webhookctl.vendors import vendor
 from webhookctl.vendors.contract import Provider
-from webhookctl.vendors.vendor import OpenContext
+from webhookctl.vendors.vendor import OpenContext, SharedClients
 
 T = TypeVar("T")
 
@@ -40,6 +42,11 @@ class Session:
         self.records_unchecked = False
         self.journal = Journal(self.state_dir / "journal", escrow_key(config.settings.escrow_key))
         self._providers: dict[str, Provider] = {}
+        # One connection pool per base URL for every account of the run.
+        self.http = SharedClients()
+        # Backend and journal I/O (fsyncs) runs here, off the event loop, one worker per account at
+        # once: the default executor has min(32, cores + 4) workers, which queued accounts behind others.
+        self._io = ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="webhookctl-io")
 
     def provider(self, name: str) -> Provider:
         if name not in self._providers:
@@ -49,7 +56,8 @@ class Session:
         return self._providers[name]
 
     def _build(self, name: str) -> Provider:
-        context = OpenContext(state_dir=self.state_dir, timeout=self.config.settings.request_timeout)
+        context = OpenContext(state_dir=self.state_dir, timeout=self.config.settings.request_timeout,
+                              http=self.http)
         return vendor(self.config.vendor_type(name)).open(name, self.config.providers[name], context)
 
     def _hint(self, name: str, error: ProviderError) -> str:
@@ -62,6 +70,10 @@ class Session:
                 return f"; check the credentials in {', '.join('${' + v + '}' for v in variables)}"
             return f"; check providers.{name}.auth"
         return ""
+
+    async def io(self, work: Callable[..., T], *args: Any) -> T:
+        """Run blocking backend or journal I/O on the session's I/O threads."""
+        return await asyncio.get_running_loop().run_in_executor(self._io, functools.partial(work, *args))
 
     async def gather(self, names: Iterable[str], work: Callable[[str], Awaitable[T]]) -> dict[str, T]:
         """Run `work` for each provider, at most `parallelism` at once."""
@@ -82,8 +94,9 @@ class Session:
         except ProviderError as error:
             # Say which account: a run reads many.
             raise type(error)(f"{name} ({provider.scope}): {error}{self._hint(name, error)}", error.status) from None
-        records = await asyncio.to_thread(self.backend.list_metadata, name)
-        damaged = await asyncio.to_thread(self.check_records, records) if check_records else {}
+        records = await self.io(self.backend.list_metadata, name)
+        pending = await self.io(self.journal.entries, name)
+        damaged = await self.io(self.check_records, records) if check_records else {}
         return Snapshot(
             provider=name,
             type=self.config.vendor_type(name),
@@ -91,7 +104,7 @@ class Session:
             capabilities=provider.capabilities,
             live=live,
             records=records,
-            pending=tuple(self.journal.entries(name)),
+            pending=tuple(pending),
             vendor_now=provider.vendor_now(),
             damaged=damaged,
         )
@@ -144,4 +157,8 @@ class Session:
         return await self.gather(names, lambda name: self.snapshot(name, check_records))
 
     async def aclose(self) -> None:
-        await asyncio.gather(*(p.aclose() for p in self._providers.values()))
+        try:
+            await asyncio.gather(*(p.aclose() for p in self._providers.values()))
+            await self.http.aclose()
+        finally:
+            self._io.shutdown(wait=True)

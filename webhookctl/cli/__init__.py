@@ -20,6 +20,8 @@ COMMANDS: dict[str, LazyCommand] = {
                          "Apply a saved PLAN_FILE (refused when stale), or plan, show and ask first."),
     "rotate": LazyCommand("webhookctl.cli.apply:rotate",
                           "Rotate the signing secrets of NAMES now, through a plan."),
+    "show": LazyCommand("webhookctl.cli.show:show",
+                        "Render saved plans (one per shard of a CI matrix) as one view."),
     "drift": LazyCommand("webhookctl.cli.drift:drift",
                          "Report drift without changing anything."),
     "deliveries": LazyCommand("webhookctl.cli.deliveries:deliveries",

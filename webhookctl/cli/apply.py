@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
-from webhookctl.cli.options import config_option, lock_timeout_option
+from webhookctl.cli.options import config_option, lock_timeout_option, shard_option
 from webhookctl.cli.plan import plan_options
 from webhookctl.cli.prompt import approve
 from webhookctl.cli.runtime import fail, load, run
@@ -91,19 +91,20 @@ def execute(presenter: Presenter, config_paths: tuple[str, ...], plan_file: Path
 @click.option("--rotate-by-replace", is_flag=True, help="Rotate by replacing where a vendor cannot rotate.")
 @click.option("--parallelism", type=click.IntRange(1, 100), help="Accounts worked on at once (default 10).")
 @lock_timeout_option
+@shard_option
 def apply(plan_file: Path | None, config_paths: tuple[str, ...], auto_approve: bool, allow_deletes: bool,
           targets: tuple[str, ...], rotate: tuple[str, ...], rotate_by_replace: bool,
-          parallelism: int | None, lock_timeout: float) -> None:
+          parallelism: int | None, lock_timeout: float, shard: str | None) -> None:
     """Apply a saved PLAN_FILE (refused when stale), or plan, show and ask first.
 
     A saved plan is an approval: apply plans again and goes ahead only if the result is the approved plan.
     Inside GitHub Actions a summary is also appended to $GITHUB_STEP_SUMMARY.
     """
     presenter = Presenter()
-    if plan_file is not None and (targets or rotate or rotate_by_replace):
-        fail(presenter, "--target, --rotate and --rotate-by-replace cannot be given with a saved plan: "
+    if plan_file is not None and (targets or rotate or rotate_by_replace or shard):
+        fail(presenter, "--target, --rotate, --rotate-by-replace and --shard cannot be given with a saved plan: "
                         "the plan already says what it covers (make a new plan with them instead)")
-    execute(presenter, config_paths, plan_file, plan_options(targets, rotate, rotate_by_replace),
+    execute(presenter, config_paths, plan_file, plan_options(targets, rotate, rotate_by_replace, shard),
             auto_approve, allow_deletes, parallelism, lock_timeout)
 
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import click
 
-from webhookctl.cli.options import config_option
-from webhookctl.cli.runtime import load, run
+from webhookctl.cli.options import config_option, shard_option
+from webhookctl.cli.runtime import fail, load, run
 from webhookctl.cli.timeopts import Duration
 from webhookctl.engine.drift import KINDS, DriftReport, detect
 from webhookctl.presenter import Presenter
@@ -25,8 +25,9 @@ INFORMATIONAL = ("dual-signing-window",)
               help=f"Only these kinds exit 2 (default: all but {', '.join(INFORMATIONAL)}). "
                    f"Kinds: {', '.join(KINDS)}.")
 @click.option("--parallelism", type=click.IntRange(1, 100), help="Accounts read at once (default 10).")
+@shard_option
 def drift(config_paths: tuple[str, ...], fmt: str, since: timedelta, fail_on: str | None,
-          parallelism: int | None) -> None:
+          parallelism: int | None, shard: str | None) -> None:
     """Report drift without changing anything. Exit 0: none, 2: findings, 1: the check failed.
 
     An account that cannot be read is a plan-error finding; the others are still checked.
@@ -46,7 +47,7 @@ def drift(config_paths: tuple[str, ...], fmt: str, since: timedelta, fail_on: st
     config = load(presenter, config_paths)
 
     async def work(session: Session) -> DriftReport:
-        return await detect(session, since, datetime.now(UTC))
+        return await detect(session, since, datetime.now(UTC), shard)
 
     report = run(presenter, config, parallelism, work)
     presenter.drift(report, fmt)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
 from webhookctl.config.models import DefaultsBase, Settings
@@ -37,11 +39,35 @@ class Config:
     # Provider name -> the ${VAR}s its entry was written with (to name them when credentials are refused).
     env_references: dict[str, list[str]] = field(default_factory=dict)
 
+    # Indexes built on first use: the engine asks per account and per change, and a scan of every
+    # destination each time made a run's cost grow with the square of the organisations.
+    # (cached_property writes the instance __dict__, which a frozen dataclass allows.)
+    @cached_property
+    def _by_name(self) -> dict[str, DesiredDestination]:
+        index: dict[str, DesiredDestination] = {}
+        for d in self.destinations:
+            index.setdefault(d.name, d)  # the first, as a scan would find it
+        return index
+
+    @cached_property
+    def _by_provider(self) -> dict[str, list[DesiredDestination]]:
+        index: dict[str, list[DesiredDestination]] = defaultdict(list)
+        for d in self.destinations:
+            index[d.provider].append(d)
+        return dict(index)
+
+    @cached_property
+    def _by_account(self) -> dict[str, list[str]]:
+        index: dict[str, list[str]] = defaultdict(list)
+        for p in self.providers:
+            index[self.account_of(p)].append(p)
+        return dict(index)
+
     def destination(self, name: str) -> DesiredDestination | None:
-        return next((d for d in self.destinations if d.name == name), None)
+        return self._by_name.get(name)
 
     def for_provider(self, provider: str) -> list[DesiredDestination]:
-        return [d for d in self.destinations if d.provider == provider]
+        return list(self._by_provider.get(provider, ()))
 
     def vendor_type(self, provider: str) -> str:
         return str(self.providers[provider].type)  # every vendor's config model has `type`
@@ -51,5 +77,4 @@ class Config:
 
     def siblings(self, provider: str) -> list[str]:
         """The other providers that reach the same account."""
-        account = self.account_of(provider)
-        return [p for p in self.providers if p != provider and self.account_of(p) == account]
+        return [p for p in self._by_account.get(self.account_of(provider), ()) if p != provider]

@@ -52,8 +52,12 @@ def _readable(read: Callable[[], SecretRecord | None]) -> SecretRecord | None:
 
 
 def store(entry: JournalEntry, backend: SecretsBackend, journal: Journal, vendor: str, protected: bool,
-          now: datetime) -> JournalEntry:
-    """Write the entry's secret to the backend, read it back, and record that it is stored."""
+          now: datetime, mark: bool = True) -> JournalEntry:
+    """Write the entry's secret to the backend, read it back, and record that it is stored.
+
+    `mark=False` when the caller finishes the entry next: then the 'stored' stage is not written
+    (the secret stays escrowed until the entry is finished, which removes it).
+    """
     assert entry.name is not None and entry.secret is not None
     secret = entry.secret
     provider, name = entry.provider, entry.name
@@ -78,4 +82,4 @@ def store(entry: JournalEntry, backend: SecretsBackend, journal: Journal, vendor
                 "written; it stays in the journal"
             )
     failpoints.hit("after-backend-write")
-    return journal.advance(entry, stage="stored", secret=None)
+    return journal.advance(entry, stage="stored", secret=None) if mark else entry

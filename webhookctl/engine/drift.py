@@ -14,6 +14,7 @@ from typing import Any
 
 from webhookctl.engine.plan import Plan
 from webhookctl.engine.planner import build_plan
+from webhookctl.engine.shard import select
 from webhookctl.errors import PlanError, WebhookctlError
 from webhookctl.session import Session
 from webhookctl.snapshot import Snapshot
@@ -53,15 +54,17 @@ class DriftReport:
     since: timedelta
     findings: list[Finding]
     notes: list[str] = field(default_factory=list)  # what could not be checked, and why
+    shard: str | None = None  # K/N when the report covers one shard of the accounts
 
     def counts(self) -> dict[str, int]:
         counter = Counter(f.kind for f in self.findings)
         return {kind: counter[kind] for kind in KINDS if counter[kind]}
 
     def as_dict(self) -> dict[str, Any]:
-        return {"checked_at": format_time(self.checked_at),
+        data = {"checked_at": format_time(self.checked_at),
                 "since_seconds": int(self.since.total_seconds()), "summary": self.counts(),
                 "findings": [f.as_dict() for f in self.findings], "notes": self.notes}
+        return {**data, "shard": self.shard} if self.shard else data
 
 
 def _from_plan(plan: Plan) -> list[Finding]:
@@ -138,7 +141,7 @@ async def _health(session: Session, snapshot: Snapshot, since: timedelta, now: d
     return found
 
 
-async def detect(session: Session, since: timedelta, now: datetime) -> DriftReport:
+async def detect(session: Session, since: timedelta, now: datetime, shard: str | None = None) -> DriftReport:
     unreadable: dict[str, str] = {}
 
     async def read(name: str) -> Snapshot | None:
@@ -149,7 +152,7 @@ async def detect(session: Session, since: timedelta, now: datetime) -> DriftRepo
             unreadable[name] = str(error)
             return None
 
-    read_all = await session.gather(sorted(session.config.providers), read)
+    read_all = await session.gather(sorted(select(session.config, session.config.providers, shard)), read)
     snapshots = {name: snapshot for name, snapshot in read_all.items() if snapshot is not None}
     findings = [Finding("plan-error", name, None, f"could not be read: {message}")
                 for name, message in sorted(unreadable.items())]
@@ -167,4 +170,4 @@ async def detect(session: Session, since: timedelta, now: datetime) -> DriftRepo
         findings += health[name]
     notes = ["secret records were not checked against their metadata: these credentials may not read "
              "secret values"] if session.records_unchecked else []
-    return DriftReport(checked_at=now, since=since, findings=findings, notes=notes)
+    return DriftReport(checked_at=now, since=since, findings=findings, notes=notes, shard=shard)

@@ -7,7 +7,7 @@ run killed at any point is finished by the next one (`engine.recover`).
 
 from __future__ import annotations
 
-import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -47,85 +47,102 @@ class Context:
         wanted = self.session.config.destination(name) if name else None
         return wanted.protect if wanted is not None else False
 
-    def begin(self, op: Operation, change: Change, **fields: Any) -> JournalEntry:
-        return self.session.journal.begin(JournalEntry(
+    # Journal writes fsync: on the session's I/O threads, so they never hold up other accounts' requests.
+    async def begin(self, op: Operation, change: Change, **fields: Any) -> JournalEntry:
+        return await self.session.io(self.session.journal.begin, JournalEntry(
             provider=change.provider, account=self.account, op=op, name=change.name, url=change.url,
             started_at=self.provider.vendor_now(), **fields))
 
-    async def take_custody(self, entry: JournalEntry, issued: Issued, kind: str) -> JournalEntry:
-        """Journal the issued secret (the escrow), then store it in the backend."""
-        entry = self.session.journal.advance(
-            entry, stage="issued", destination_id=issued.destination_id, secret=issued.secret, secret_kind=kind,
-            issued_at=self.provider.vendor_now(), dual_signing_stops_at=issued.dual_signing_stops_at)
-        failpoints.hit("after-escrow-write")
-        # Off the event loop: fsyncs here must not hold up the other accounts' requests.
-        return await asyncio.to_thread(store, entry, self.session.backend, self.session.journal, self.vendor,
-                                       self.protected(entry.name), now())
+    async def advance(self, entry: JournalEntry, **changes: Any) -> JournalEntry:
+        return await self.session.io(functools.partial(self.session.journal.advance, entry, **changes))
+
+    async def finish(self, entry: JournalEntry) -> None:
+        await self.session.io(self.session.journal.finish, entry)
+
+    async def take_custody(self, entry: JournalEntry, issued: Issued, kind: str, last: bool = False) -> JournalEntry:
+        """Journal the issued secret (the escrow), then store it in the backend, read it back and check it.
+
+        `last`: nothing follows but finishing the entry, so it is finished here and the 'stored' stage
+        is not written first (one atomic write, two fsyncs, fewer per secret); a run killed between
+        the two finds the entry at 'issued' and stores the secret again, which is idempotent.
+        """
+        session, issued_at, protected = self.session, self.provider.vendor_now(), self.protected(entry.name)
+
+        def custody() -> JournalEntry:
+            # Escrow, store, check (and finish): in order, in one trip to the I/O threads.
+            escrowed = session.journal.advance(
+                entry, stage="issued", destination_id=issued.destination_id, secret=issued.secret,
+                secret_kind=kind, issued_at=issued_at, dual_signing_stops_at=issued.dual_signing_stops_at)
+            failpoints.hit("after-escrow-write")
+            stored = store(escrowed, session.backend, session.journal, self.vendor, protected, now(), not last)
+            if last:
+                session.journal.finish(stored)
+            return stored
+
+        return await session.io(custody)
 
 
 def _fields(change: Change) -> dict[str, Any]:
     return {k: v for k, v in (change.after or {}).items() if k != "url"}
 
 
-async def make(ctx: Context, change: Change, entry: JournalEntry) -> JournalEntry:
+async def make(ctx: Context, change: Change, entry: JournalEntry, last: bool = False) -> JournalEntry:
     """Create the destination of a journaled create or replace and take custody of its secret."""
     issued = await ctx.provider.create(change.url, _fields(change))
     failpoints.hit("after-create-response")
     if issued.secret is None:
         # The create landed but its answer was lost; a rotation issues a secret we can keep.
-        entry = ctx.session.journal.advance(entry, destination_id=issued.destination_id)
+        entry = await ctx.advance(entry, destination_id=issued.destination_id)
         issued = await ctx.provider.rotate(issued.destination_id)
         failpoints.hit("after-rotate-response")
-        return await ctx.take_custody(entry, issued, "rotate")
-    return await ctx.take_custody(entry, issued, "create")
+        return await ctx.take_custody(entry, issued, "rotate", last)
+    return await ctx.take_custody(entry, issued, "create", last)
 
 
 async def create(ctx: Context, change: Change) -> str:
-    entry = ctx.begin("create", change, fields=_fields(change))
+    entry = await ctx.begin("create", change, fields=_fields(change))
     failpoints.hit("after-intent")
-    entry = await make(ctx, change, entry)
-    ctx.session.journal.finish(entry)
+    await make(ctx, change, entry, last=True)  # finishes the entry
     return ""
 
 
 async def replace(ctx: Context, change: Change) -> str:
     assert change.destination_id
     op: Operation = "repair" if change.action == "repair-secret" else "replace"
-    entry = ctx.begin(op, change, fields=_fields(change), retires=change.destination_id)
+    entry = await ctx.begin(op, change, fields=_fields(change), retires=change.destination_id)
     failpoints.hit("after-intent")
     if change.order == "delete-before-create":
         await ctx.provider.delete(change.destination_id)
-        entry = ctx.session.journal.advance(entry, retired=True)
+        entry = await ctx.advance(entry, retired=True)
         failpoints.hit("after-retire")
-        entry = await make(ctx, change, entry)
-    else:
-        entry = await make(ctx, change, entry)
-        failpoints.hit("before-retire")
-        await ctx.provider.delete(change.destination_id)
-    ctx.session.journal.finish(entry)
+        await make(ctx, change, entry, last=True)  # finishes the entry
+        return ""
+    entry = await make(ctx, change, entry)
+    failpoints.hit("before-retire")
+    await ctx.provider.delete(change.destination_id)
+    await ctx.finish(entry)
     return ""
 
 
 async def rotate(ctx: Context, change: Change) -> str:
     assert change.destination_id
-    entry = ctx.begin("rotate", change, destination_id=change.destination_id)
+    entry = await ctx.begin("rotate", change, destination_id=change.destination_id)
     issued = await ctx.provider.rotate(change.destination_id)
     failpoints.hit("after-rotate-response")
-    entry = await ctx.take_custody(entry, issued, "rotate")
-    ctx.session.journal.finish(entry)
+    await ctx.take_custody(entry, issued, "rotate", last=True)  # finishes the entry
     return ""
 
 
 async def delete(ctx: Context, change: Change) -> str:
     assert change.destination_id
-    entry = ctx.begin("delete", change, destination_id=change.destination_id)
+    entry = await ctx.begin("delete", change, destination_id=change.destination_id)
     await ctx.provider.delete(change.destination_id)
     failpoints.hit("after-delete-response")
     detail = ""
     if change.name and ctx.session.config.secrets.on_delete == "delete":
-        await asyncio.to_thread(ctx.session.backend.delete, change.provider, change.name)
+        await ctx.session.io(ctx.session.backend.delete, change.provider, change.name)
         detail = "its secret was deleted from the backend (on_delete: delete)"
-    ctx.session.journal.finish(entry)
+    await ctx.finish(entry)
     return detail
 
 
@@ -139,7 +156,7 @@ async def adopt(ctx: Context, change: Change) -> str:
     assert change.destination_id and change.name
     if change.diff:
         await ctx.provider.update(change.destination_id, {d.field: d.after for d in change.diff})
-    await asyncio.to_thread(bind, ctx, change.name, change.destination_id, change.url, change.carry_from)
+    await ctx.session.io(bind, ctx, change.name, change.destination_id, change.url, change.carry_from)
     return ""
 
 
@@ -168,8 +185,8 @@ async def write_live(ctx: Context, change: Change) -> str:
     if live is None or live.secret is None:
         raise ProviderError("the destination or its secret is no longer readable")
     backend = ctx.session.backend
-    existing = await asyncio.to_thread(backend.read, change.provider, change.name)
-    await asyncio.to_thread(backend.write, SecretRecord(
+    existing = await ctx.session.io(backend.read, change.provider, change.name)
+    await ctx.session.io(backend.write, SecretRecord(
         provider=change.provider, name=change.name, vendor=ctx.vendor, scope=ctx.account,
         destination_id=live.id, url=live.url,
         current=SecretVersion.of(live.secret, generated_at=live.secret_generated_at, issued_at=now()),

@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from webhookctl import __version__
 from webhookctl.redact import mask_urls
@@ -153,6 +153,9 @@ class Plan(Data):
     warnings: list[str] = Field(default_factory=list)
     deletes: int = Field(default=0, description="Destinations this plan deletes (shown; apply counts again).")
     digest: str = Field(default="", description="Of everything above; an edited file no longer matches it.")
+    # provider -> its changes, built on first use (apply asks once per account), with the list it indexes:
+    # model_copy(update={"changes": ...}) copies private attributes, so an index of another list is rebuilt.
+    _by_provider: tuple[list[Change], dict[str, list[Change]]] | None = PrivateAttr(default=None)
 
     @property
     def has_changes(self) -> bool:
@@ -177,7 +180,12 @@ class Plan(Data):
         return {action: counts[action] for action in ACTIONS if counts[action]}
 
     def for_provider(self, provider: str) -> list[Change]:
-        return [c for c in self.changes if c.provider == provider]
+        if self._by_provider is None or self._by_provider[0] is not self.changes:
+            index: dict[str, list[Change]] = {}
+            for change in self.changes:
+                index.setdefault(change.provider, []).append(change)
+            self._by_provider = (self.changes, index)
+        return list(self._by_provider[1].get(provider, ()))
 
     def masked(self) -> Plan:
         """The plan as it may be shown or saved: credentials in every URL masked (`redact.mask_urls`).

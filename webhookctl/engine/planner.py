@@ -51,7 +51,17 @@ def field_diff(before: dict[str, Any], after: dict[str, Any], caps: Capabilities
 
 
 def config_digest(config: Config) -> str:
-    """Of the desired state (what a plan was made from); any change to it changes the digest."""
+    """Of the desired state (what a plan was made from); any change to it changes the digest.
+
+    Computed once per Config (it is frozen): it serialises every destination.
+    """
+    cached: str | None = config.__dict__.get("_digest")
+    if cached is None:
+        cached = config.__dict__["_digest"] = _config_digest(config)
+    return cached
+
+
+def _config_digest(config: Config) -> str:
     data = {
         "providers": {name: provider.model_dump(mode="json") for name, provider in sorted(config.providers.items())},
         "secrets": config.secrets.model_dump(mode="json"),
@@ -74,11 +84,8 @@ def build_plan(
     key_for: KeyFor | None = None,
 ) -> Plan:
     options = options or PlanOptions()
-    template = config.secrets.key_template
-    key_for = key_for or (lambda provider, name: template.format(provider=provider, name=name))
-    unknown = (options.targets | options.rotate) - {d.name for d in config.destinations}
-    if unknown:
-        raise PlanError(f"no destination named {', '.join(sorted(unknown))} in the configuration")
+    key_for = key_for or default_key_for(config)
+    check_targets(config, options)
     states: list[ProviderState] = []
     changes: list[Change] = []
     blocked: list[Blocked] = []
@@ -108,6 +115,28 @@ def build_plan(
         request=options.request(), providers=states, changes=changes, blocked=blocked, pending=pending,
         skipped=skipped, warnings=warnings, deletes=deletes,
     ).sealed()
+
+
+def default_key_for(config: Config) -> KeyFor:
+    template = config.secrets.key_template
+    return lambda provider, name: template.format(provider=provider, name=name)
+
+
+def check_targets(config: Config, options: PlanOptions) -> None:
+    unknown = {n for n in options.targets | options.rotate if config.destination(n) is None}
+    if unknown:
+        raise PlanError(f"no destination named {', '.join(sorted(unknown))} in the configuration")
+
+
+def plan_one(config: Config, snapshot: Snapshot, now: datetime, options: PlanOptions) -> Account:
+    """One account planned on its own, without building a Plan: what settle judges after apply
+    (a whole `build_plan` per account digested the whole configuration each time)."""
+    check_targets(config, options)
+    account = Account(config, snapshot, options, snapshot.vendor_now or now, default_key_for(config))
+    plan_account(account)
+    if account.errors:
+        raise PlanError("\n".join(account.errors))
+    return account
 
 
 def plan_account(account: Account) -> ProviderState:

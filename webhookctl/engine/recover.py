@@ -15,7 +15,6 @@ An entry leaves the journal only when all of this is done.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -70,7 +69,7 @@ async def finish_entry(ctx: Context, entry: JournalEntry) -> str:
     journal, backend = ctx.session.journal, ctx.session.backend
     done: list[str] = []
     if entry.stage == "issued":
-        entry = await asyncio.to_thread(store, entry, backend, journal, ctx.vendor, ctx.protected(entry.name), now())
+        entry = await ctx.session.io(store, entry, backend, journal, ctx.vendor, ctx.protected(entry.name), now())
         done.append("stored its secret")
     if entry.op == "delete":
         assert entry.destination_id
@@ -91,7 +90,7 @@ async def finish_entry(ctx: Context, entry: JournalEntry) -> str:
 async def _settle_create(ctx: Context, entry: JournalEntry, done: list[str]) -> bool:
     """Whether the create of `entry` landed; adopts it if its answer was lost and deletes extras."""
     live = await ctx.provider.list()
-    records = await asyncio.to_thread(ctx.session.backend.list_metadata, ctx.provider.name)
+    records = await ctx.session.io(ctx.session.backend.list_metadata, ctx.provider.name)
     bound = {r.destination_id for r in records}
     if entry.stage == "stored" and entry.destination_id is not None:
         keep: LiveDestination | None = next((d for d in live if d.id == entry.destination_id), None)
@@ -107,7 +106,7 @@ async def _settle_create(ctx: Context, entry: JournalEntry, done: list[str]) -> 
             await ctx.take_custody(entry, issued, "create")
             done.append(f"adopted destination {keep.id} that it had made")
         else:
-            await asyncio.to_thread(bind, ctx, entry.name, keep.id, entry.url)
+            await ctx.session.io(bind, ctx, entry.name, keep.id, entry.url)
             done.append(f"adopted destination {keep.id} that it had made (its secret is repaired by rotation)")
     for extra in candidates:
         if keep is not None and extra.id == keep.id:

@@ -19,6 +19,7 @@ from webhookctl.engine.lock import account_locks, remote_locks
 from webhookctl.engine.plan import Plan
 from webhookctl.engine.planner import build_plan
 from webhookctl.engine.recover import Recovered, recover
+from webhookctl.engine.shard import select
 from webhookctl.errors import PlanError
 from webhookctl.session import Session
 
@@ -54,7 +55,8 @@ class RunResult:
 
 async def converge(session: Session, request: RunRequest, hooks: Hooks) -> RunResult:
     config = session.config
-    names = sorted(request.providers)
+    # --shard: only this shard's accounts (a saved plan's shard comes back through its request).
+    names = select(config, request.providers, request.options.shard)
     # Every provider that reaches one of these accounts is locked with it (they share the account).
     accounts = sorted({config.account_of(n) for n in names})
     remote = bool(getattr(config.secrets, "lock", False))

@@ -8,13 +8,12 @@ Anything else is an error of this run, even for names its plan did not touch.
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
 
 from webhookctl.engine.account import PlanOptions
-from webhookctl.engine.planner import build_plan
+from webhookctl.engine.planner import plan_one
 from webhookctl.errors import PlanError, SecretsError
 from webhookctl.session import Session
 from webhookctl.snapshot import Snapshot
@@ -24,17 +23,16 @@ async def settle(session: Session, name: str, targets: frozenset[str], tolerate:
         -> tuple[list[str], list[str]]:
     """(errors, notes) for provider `name` once its changes are done."""
     snapshot = await session.snapshot(name, check_records=True)
-    notes, wrote = await asyncio.to_thread(housekeep, session, snapshot)
+    notes, wrote = await session.io(housekeep, session, snapshot)
     if wrote:
-        snapshot = replace(snapshot, records=await asyncio.to_thread(session.backend.list_metadata, name))
+        snapshot = replace(snapshot, records=await session.io(session.backend.list_metadata, name))
     errors = [f"{name}: after apply, {error}" for error in judge(session, snapshot, targets, tolerate)]
     return errors, notes
 
 
 def judge(session: Session, snapshot: Snapshot, targets: frozenset[str], tolerate: frozenset[str]) -> list[str]:
     try:
-        again = build_plan(session.config, [snapshot], snapshot.vendor_now or datetime.now(UTC),
-                           PlanOptions(targets=targets))
+        again = plan_one(session.config, snapshot, datetime.now(UTC), PlanOptions(targets=targets))
     except PlanError as error:
         return [f"the account does not match the configuration: {error}"]
     errors = [f"{b.kind} {b.provider}/{b.name or b.destination_id}: {b.reason}" for b in again.blocked]

@@ -39,7 +39,15 @@ def how(change: Change) -> str:
     return f" ({'; '.join(parts)})" if parts else ""
 
 
+def shard_note(plan: Plan) -> str:
+    return f"Shard {plan.request.shard} of the accounts. " if plan.request.shard else ""
+
+
 def summary_line(plan: Plan) -> str:
+    return shard_note(plan) + _summary(plan)
+
+
+def _summary(plan: Plan) -> str:
     counts = plan.summary()
     if not plan.has_changes:
         return "No changes. The live destinations match the configuration."

@@ -14,6 +14,8 @@ def render_drift(report: DriftReport, fmt: str) -> str:
     headline = ("No drift: the live destinations, secrets and deliveries match the configuration."
                 if not report.findings else
                 "Drift: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()) + ".")
+    if report.shard:
+        headline = f"Shard {report.shard}: {headline}"
     window = format_duration(report.since)
     if fmt == "markdown":
         lines = ["<!-- webhookctl-drift -->", "### webhookctl drift", "", f"**{headline}**", "",

@@ -28,6 +28,7 @@ from webhookctl.errors import ForeignEntryError, SecretsError
 from webhookctl.fsafe import (
     NOFOLLOW,
     atomic_write,
+    atomic_write_all,
     clean_temporaries,
     private_dir,
     read_text,
@@ -151,8 +152,13 @@ class FileBackend:
         record_path, meta_path = self._paths(record.provider, record.name)
         with self._locked():
             self._check_owner(record_path, meta_path)
-            atomic_write(record_path, json.dumps(record.to_dict(with_secrets=True), indent=2) + "\n", root=self.directory)
-            atomic_write(meta_path, json.dumps(record.to_dict(with_secrets=False), indent=2) + "\n", root=self.directory)
+            # Both files in one batch: the record first (as before), one directory fsync for the two.
+            atomic_write_all(record_path.parent, [
+                (record_path.name, json.dumps(record.to_dict(with_secrets=True), indent=2) + "
+"),
+                (meta_path.name, json.dumps(record.to_dict(with_secrets=False), indent=2) + "
+"),
+            ], root=self.directory)
 
     def update_metadata(self, record: SecretRecord) -> None:
         # Only the index a plan reads; the record file keeps its secrets (and its older times).

@@ -19,16 +19,19 @@ Contract:
 
 from __future__ import annotations
 
+import asyncio
 import builtins
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from webhookctl.configbase import DestinationFields, ProviderConfig
 from webhookctl.model import Capabilities
 from webhookctl.vendors.contract import Provider
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -44,12 +47,34 @@ class FieldProblem:
     where: Literal["value", "key", "parent"] = "value"
 
 
+class SharedClients:
+    """What every account of one run shares: one HTTP client (connection pool) per base URL.
+
+    Keyed by whatever the vendor's client code chooses; the session closes everything at the end.
+    """
+
+    def __init__(self) -> None:
+        self._items: dict[Hashable, Any] = {}
+
+    def get(self, key: Hashable, build: Callable[[], T]) -> T:
+        if key not in self._items:
+            self._items[key] = build()
+        item: T = self._items[key]
+        return item
+
+    async def aclose(self) -> None:
+        items, self._items = list(self._items.values()), {}
+        await asyncio.gather(*(item.aclose() for item in items if hasattr(item, "aclose")))
+
+
 @dataclass(frozen=True)
 class OpenContext:
-    """What building a client may use: where webhookctl keeps state, and the request timeout."""
+    """What building a client may use: where webhookctl keeps state, the request timeout, and the run's
+    shared connection pools (`http`: pass it to `ApiClient(pool=...)`; None builds a client of its own)."""
 
     state_dir: Path
     timeout: float
+    http: SharedClients | None = None
 
 
 class Vendor(Protocol):

@@ -42,7 +42,7 @@ class AmigoVendor:
         return AmigoClient(
             name, scope=self.account(config), base_url=base_url, organization=config.organization,
             api_key=auth.api_key, api_key_id=auth.api_key_id, user_id=auth.user_id, scheme=auth.scheme,
-            transport=transport, timeout=context.timeout,
+            transport=transport, timeout=context.timeout, pool=context.http,
         )
 
 

@@ -20,6 +20,7 @@ from webhookctl.vendors.http import (
     RetryPolicy,
     find_after_ambiguous,
 )
+from webhookctl.vendors.vendor import SharedClients
 
 # The SDKs refresh a token this long before it expires.
 REFRESH_MARGIN = 300.0
@@ -45,6 +46,7 @@ class AmigoClient(ApiBacked):
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
         timeout: float = 30.0,
+        pool: SharedClients | None = None,
     ) -> None:
         self.name = name
         self.organization = organization
@@ -54,7 +56,7 @@ class AmigoClient(ApiBacked):
         self._scheme = scheme
         self._token: str | None = None
         self._expires_at = 0.0
-        self.api = ApiClient(base_url, transport=transport, retry=retry, timeout=timeout)
+        self.api = ApiClient(base_url, transport=transport, retry=retry, timeout=timeout, pool=pool)
         self._prefix = f"/v1/{organization}"
 
     # -- auth -------------------------------------------------------------------

@@ -69,7 +69,8 @@ class AmiqusVendor:
             transport = embedded(context.state_dir, config.auth.token)
             base_url = EMULATOR_URL + ("/api/v2" if config.api_version == "v2" else "/api")
         return AmiqusClient(name, scope=self.account(config), base_url=base_url, token=config.auth.token,
-                            api_version=config.api_version, transport=transport, timeout=context.timeout)
+                            api_version=config.api_version, transport=transport, timeout=context.timeout,
+                            pool=context.http)
 
 
 VENDOR = AmiqusVendor()

@@ -24,6 +24,7 @@ from webhookctl.vendors.http import (
     RetryPolicy,
     find_after_ambiguous,
 )
+from webhookctl.vendors.vendor import SharedClients
 
 PAGE_SIZE = 100
 
@@ -44,11 +45,13 @@ class AmiqusClient(ApiBacked):
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
         timeout: float = 30.0,
+        pool: SharedClients | None = None,
     ) -> None:
         self.name = name
         self.version = api_version
         self.scope = scope
-        self.api = ApiClient(base_url.rstrip("/"), transport=transport, retry=retry, timeout=timeout)
+        self.api = ApiClient(base_url.rstrip("/"), transport=transport, retry=retry, timeout=timeout,
+                             pool=pool)
         self._auth = {"authorization": f"Bearer {token}"}
 
     async def _call(self, endpoint: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
