@@ -219,3 +219,25 @@ def test_a_saved_plan_is_refused_unless_it_is_the_plan_of_now(tmp_path: Path) ->
     behind_the_back = [snapshot([live("z", "https://z.example/h")], [])]
     with pytest.raises(StalePlanError, match="stale"):
         check_approved(saved, build_plan(desired, behind_the_back, NOW), recovered=False)
+
+
+# -- 7. After apply, the whole account is judged ----------------------------------------------
+
+
+def test_after_apply_the_whole_account_is_judged(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from webhookctl.engine.settle import judge
+
+    desired = config(tmp_path, [{"name": "a", "url": "https://a.example/h"},
+                                {"name": "b", "url": "https://b.example/h"}])
+    a, extra = live("a", "https://a.example/h"), live("c", "https://a.example/h")
+    # b is missing, a has a duplicate, and a second record (of a removed name) names a's destination.
+    state = snapshot([a, extra], [record("a", a), record("old", a)])
+    errors = judge(SimpleNamespace(config=desired), state, frozenset(), frozenset())  # type: ignore[arg-type]
+    assert any(e.startswith("duplicate prod/a: a second live destination") for e in errors)
+    assert f"destination {a.id} is bound to more than one name" in errors
+    assert any(e.startswith("create b is still needed") for e in errors)
+    # Names outside --target are not this run's to judge; what blocks the account still is.
+    targeted = judge(SimpleNamespace(config=desired), state, frozenset({"a"}), frozenset())  # type: ignore[arg-type]
+    assert not any("create b" in e for e in targeted) and any(e.startswith("duplicate") for e in targeted)

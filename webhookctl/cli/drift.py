@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from webhookctl.cli.options import config_option, shard_option
-from webhookctl.cli.runtime import fail, load, run
+from webhookctl.cli.runtime import load, run
 from webhookctl.cli.timeopts import Duration
 from webhookctl.engine.drift import KINDS, DriftReport, detect
 from webhookctl.presenter import Presenter

@@ -154,10 +154,8 @@ class FileBackend:
             self._check_owner(record_path, meta_path)
             # Both files in one batch: the record first (as before), one directory fsync for the two.
             atomic_write_all(record_path.parent, [
-                (record_path.name, json.dumps(record.to_dict(with_secrets=True), indent=2) + "
-"),
-                (meta_path.name, json.dumps(record.to_dict(with_secrets=False), indent=2) + "
-"),
+                (record_path.name, json.dumps(record.to_dict(with_secrets=True), indent=2) + "\n"),
+                (meta_path.name, json.dumps(record.to_dict(with_secrets=False), indent=2) + "\n"),
             ], root=self.directory)
 
     def update_metadata(self, record: SecretRecord) -> None:
