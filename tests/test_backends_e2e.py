@@ -220,3 +220,5 @@ def test_force_unlock_releases_a_lock_left_by_a_dead_run(
     assert released.exit_code == 0 and f"Released the lock of {scope}." in released.stdout
     assert workspace.run("apply", "--auto-approve").exit_code == 0
     assert not backend.held_locks()
+    nothing = workspace.run("force-unlock")  # no --yes, no terminal: it looks before it asks
+    assert nothing.exit_code == 0 and f"No lock is held for {scope}" in nothing.stdout

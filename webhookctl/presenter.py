@@ -113,6 +113,10 @@ class Presenter:
         provider.on_rate_wait(waiting)
         provider.on_retry(retrying)
 
+    def interrupted(self) -> None:
+        self.note("Interrupted: the operations in flight finish, no other starts (Ctrl-C again to abandon "
+                  "them; the next run finishes what the journal holds).")
+
     def still_working(self, elapsed: float) -> None:
         self.note(f"still working... [{elapsed:.0f} s elapsed]")
 
@@ -137,7 +141,8 @@ class Presenter:
         self.step_summary(render_drift(report, "markdown"))
 
     def outcome(self, outcome: Outcome) -> None:
-        marks = {"done": ("✓", "green"), "failed": ("✗", "red"), "skipped": ("-", "yellow")}
+        marks = {"done": ("✓", "green"), "failed": ("✗", "red"), "skipped": ("-", "yellow"),
+                 "not-started": ("-", "yellow")}
         mark, colour = marks[outcome.status]
         self.echo(self.style(f"{mark} {outcome.describe()}", fg=colour))
 
@@ -148,8 +153,14 @@ class Presenter:
             self.error(error)
         for blocked in report.blocked:
             self.error(f"blocked: {blocked}")
-        counts = {status: sum(1 for o in report.outcomes if o.status == status) for status in ("done", "failed", "skipped")}
-        line = f"Apply {'complete' if report.ok else 'failed'}: {counts['done']} done, {counts['failed']} failed, {counts['skipped']} skipped."
+        counts = {status: sum(1 for o in report.outcomes if o.status == status)
+                  for status in ("done", "failed", "skipped", "not-started")}
+        if report.interrupted:
+            line = (f"Apply interrupted: {counts['done']} done, {counts['failed']} failed, "
+                    f"{counts['skipped'] + counts['not-started']} not started.")
+        else:
+            line = (f"Apply {'complete' if report.ok else 'failed'}: {counts['done']} done, "
+                    f"{counts['failed']} failed, {counts['skipped']} skipped.")
         self.echo(line)
         summary = ["### webhookctl apply", "", f"**{line}**", ""]
         summary += [f"- {o.describe()}" for o in report.outcomes]

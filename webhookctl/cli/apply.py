@@ -66,7 +66,8 @@ def execute(presenter: Presenter, config_paths: tuple[str, ...], plan_file: Path
                          allow_deletes=allow_deletes, lock_timeout=lock_timeout)
     hooks = Hooks(recovered=lambda item: recovered_line(presenter, item),
                   show=lambda plan: presenter.plan(plan, "text"),
-                  confirm=lambda plan: _confirm(presenter, auto_approve), progress=presenter.outcome)
+                  confirm=lambda plan: _confirm(presenter, auto_approve), progress=presenter.outcome,
+                  interrupted=presenter.interrupted)
 
     async def work(session: Session) -> RunResult:
         for orphan in session.orphaned():

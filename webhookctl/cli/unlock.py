@@ -23,19 +23,34 @@ def force_unlock(config_paths: tuple[str, ...], providers: tuple[str, ...], yes:
     presenter = Presenter()
     config = load(presenter, config_paths)
     chosen = list(providers or config.providers)
-    if not yes and not click.confirm(f"Release the locks of {', '.join(chosen)}?", default=False):
-        fail(presenter, "cancelled")
+    unknown = sorted(set(chosen) - set(config.providers))
+    if unknown:
+        fail(presenter, f"no provider named {', '.join(unknown)} in the configuration")
+    accounts = sorted({config.account_of(name) for name in chosen})
 
-    async def work(session: Session) -> list[str]:
+    async def held(session: Session) -> list[dict[str, str]]:
         if not isinstance(session.backend, RemoteLocking):
             return []
-        scopes = [session.provider(name).scope for name in chosen]
-        for scope in scopes:
-            session.backend.release_lock(scope)
-        return scopes
+        listed = getattr(session.backend, "held_locks", None)
+        found = listed() if listed is not None else [{"scope": account} for account in accounts]
+        return [lock for lock in found if lock.get("scope") in accounts]
 
-    released = run(presenter, config, None, work)
-    if not released:
-        presenter.echo(f"The {config.secrets.backend} backend holds no locks; local locks end with their process.")
-    for scope in released:
+    # Look first: there may be nothing to unlock, and then nothing to ask.
+    locks = run(presenter, config, None, held)
+    if not locks:
+        presenter.echo(f"No lock is held for {', '.join(accounts)} (the {config.secrets.backend} backend"
+                       + ("); local locks end with their process." if config.secrets.backend != "vault" else ")."))
+        return
+    for lock in locks:
+        presenter.echo(f"{lock['scope']} is locked by {lock.get('owner', 'an unknown run')}.")
+    if not yes and not click.confirm("Release these locks?", default=False):
+        fail(presenter, "cancelled; no lock was released")
+
+    async def release(session: Session) -> list[str]:
+        assert isinstance(session.backend, RemoteLocking)
+        for lock in locks:
+            session.backend.release_lock(lock["scope"])
+        return [lock["scope"] for lock in locks]
+
+    for scope in run(presenter, config, None, release):
         presenter.echo(f"Released the lock of {scope}.")

@@ -17,7 +17,7 @@ from webhookctl.engine.settle import settle
 from webhookctl.errors import WebhookctlError
 from webhookctl.session import Session
 
-Status = Literal["done", "failed", "skipped"]
+Status = Literal["done", "failed", "skipped", "not-started"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ class Outcome:
             return f"{self.change.action} {self.label} failed: {self.detail}"
         if self.status == "skipped":
             return f"{self.change.action} {self.label} skipped: {self.detail}"
+        if self.status == "not-started":
+            return f"{self.change.action} {self.label} not started: {self.detail}"
         return f"{self.change.action} {self.label} done" + (f" ({self.detail})" if self.detail else "")
 
 
@@ -44,10 +46,12 @@ class ApplyReport:
     verify_errors: list[str] = field(default_factory=list)
     housekeeping: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)  # what the plan could not do, with what to do about it
+    interrupted: bool = False  # Ctrl-C: operations in flight finished (or were abandoned), the rest not started
 
     @property
     def ok(self) -> bool:
-        return all(o.status == "done" for o in self.outcomes) and not self.verify_errors and not self.blocked
+        return all(o.status == "done" for o in self.outcomes) and not self.verify_errors and not self.blocked \
+            and not self.interrupted
 
 
 class Applier:
@@ -63,6 +67,9 @@ class Applier:
         self.progress = progress or (lambda outcome: None)
         # Actions that may legitimately remain afterwards (import leaves unknown secrets to repair).
         self.tolerate = tolerate
+        # Set by a first Ctrl-C: no operation starts after it; those in flight finish.
+        self.stopping = False
+        self.finished: list[Outcome] = []  # as they happen, for a report of an abandoned run
 
     async def run(self) -> ApplyReport:
         report = ApplyReport(blocked=[f"{b.provider}/{b.name or b.destination_id}: {b.reason}; {b.fix}"
@@ -74,14 +81,29 @@ class Applier:
             report.outcomes += outcomes
             report.verify_errors += errors
             report.housekeeping += notes
+        report.interrupted = self.stopping
         return report
+
+    def abandoned(self) -> ApplyReport:
+        """The report of a run abandoned mid-operation (a second Ctrl-C): what finished, and the rest.
+
+        An operation abandoned in flight is in the journal; the next run finishes it.
+        """
+        finished = {id(o.change) for o in self.finished}
+        rest = [Outcome(c, "not-started", "interrupted; an operation in flight is finished by the next run")
+                for c in self.plan.changes if id(c) not in finished]
+        for outcome in rest:
+            self.progress(outcome)
+        return ApplyReport(outcomes=[*self.finished, *rest], interrupted=True)
 
     async def _account(self, name: str) -> tuple[list[Outcome], list[str], list[str]]:
         outcomes: list[Outcome] = []
         failed = False
         ctx = Context(self.session, self.session.provider(name))
         for change in self.plan.for_provider(name):
-            if failed:
+            if self.stopping:
+                outcome = Outcome(change, "not-started", "interrupted")
+            elif failed:
                 outcome = Outcome(change, "skipped", "an earlier operation on this account failed")
             else:
                 try:
@@ -90,8 +112,9 @@ class Applier:
                     failed = True
                     outcome = Outcome(change, "failed", str(error) or type(error).__name__)
             outcomes.append(outcome)
+            self.finished.append(outcome)
             self.progress(outcome)
-        if failed:
+        if failed or self.stopping:
             return outcomes, [], []
         # A blocked item is already reported; settle judges the rest.
         blocked = {b.name for b in self.plan.blocked if b.provider == name}

@@ -8,7 +8,10 @@ One place, so that no command skips a step (a lock, the journal, a guard).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -44,6 +47,7 @@ class Hooks:
     show: Callable[[Plan], None] = lambda plan: None
     confirm: Callable[[Plan], bool] = lambda plan: True
     progress: Callable[[Outcome], None] = lambda outcome: None
+    interrupted: Callable[[], None] = lambda: None  # a first Ctrl-C during apply
 
 
 @dataclass
@@ -84,5 +88,38 @@ async def converge(session: Session, request: RunRequest, hooks: Hooks) -> RunRe
                             "pass --allow-deletes to go ahead")
         if plan.changes and request.saved is None and not hooks.confirm(plan):
             return RunResult(plan, cancelled=True)
-        report = await Applier(session, plan, hooks.progress, request.tolerate).run()
+        applier = Applier(session, plan, hooks.progress, request.tolerate)
+        try:
+            with _interruptible(applier, hooks):
+                report = await applier.run()
+        except asyncio.CancelledError:
+            # A second Ctrl-C abandoned the operations in flight; each is journaled.
+            return RunResult(plan, applier.abandoned())
         return RunResult(plan, report)
+
+
+@contextmanager
+def _interruptible(applier: Applier, hooks: Hooks) -> Iterator[None]:
+    """Ctrl-C during apply: the first lets the operations in flight finish and starts no more; a
+    second abandons them (each is in the journal, which the next run finishes)."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+
+    def on_interrupt() -> None:
+        if applier.stopping and task is not None:
+            task.cancel()
+            return
+        applier.stopping = True
+        hooks.interrupted()
+
+    previous = signal.getsignal(signal.SIGINT)  # asyncio.run's own, restored afterwards
+    try:
+        loop.add_signal_handler(signal.SIGINT, on_interrupt)
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+        signal.signal(signal.SIGINT, previous if callable(previous) else signal.default_int_handler)
