@@ -174,3 +174,13 @@ def test_mutated_configurations_are_answered_with_located_problems(text: str) ->
         path = Path(directory) / "webhookctl.yaml"
         path.write_text(text, encoding="utf-8", newline="")
         _assert_well_behaved(_validate(path), path)
+
+
+def test_the_node_budget_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
+    valid = FIXTURES / "merge-keys-valid.yaml"
+    assert _validate(valid).exit_code == 0
+    monkeypatch.setenv("WEBHOOKCTL_YAML_MAX_NODES", "20")
+    refused = _validate(valid)
+    assert refused.exit_code == 1
+    assert "document too large: more than 20 nodes once aliases are expanded" in refused.output
+    assert "$WEBHOOKCTL_YAML_MAX_NODES" in refused.output

@@ -265,3 +265,26 @@ def test_a_create_whose_answer_was_lost_is_not_created_twice(workspace: Workspac
     assert record is not None and record["current"]["secret"] == destination["secret"]
     assert destination["last_rotated_at"] is not None
     assert workspace.run("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_protection_survives_the_removal_of_a_declaration(workspace: Workspace, amigo_server: AmigoServer) -> None:
+    workspace.add("keep", "https://keep.example.com/", protect=True)
+    assert workspace.run("apply", "--auto-approve").exit_code == 0
+    assert workspace.record("keep")["protected"] is True  # type: ignore[index]
+
+    workspace.remove("keep")  # the block goes, the protection stays
+    plan = workspace.run("plan", "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.output
+    assert "prod/keep: delete skipped: protected (protect: true when it was last applied)" in plan.stdout
+    assert workspace.run("apply", "--auto-approve").exit_code == 0
+    assert [d["url"] for d in live(amigo_server)] == ["https://keep.example.com/"]
+
+    # Released only by an explicit protect: false, applied; then removing the block deletes it.
+    workspace.add("keep", "https://keep.example.com/", protect=False)
+    assert workspace.run("apply", "--auto-approve").exit_code == 0
+    # The metadata is what plans read (and what a metadata-only update writes).
+    meta = workspace.root / "secrets" / "webhooks" / "prod" / "keep.meta.json"
+    assert json.loads(meta.read_text())["protected"] is False
+    workspace.remove("keep")
+    assert workspace.run("apply", "--auto-approve").exit_code == 0
+    assert live(amigo_server) == []

@@ -18,6 +18,7 @@ nodes of our own, so that
 from __future__ import annotations
 
 import gc
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +37,14 @@ from webhookctl.config.problems import Location, Path_, Problem
 # refused within the time and memory targets (bench/validate_hostile.py).
 MAX_NODES = 500_000
 MAX_DEPTH = 100
+# The node budget is configurable for the rare configuration larger than MAX_NODES.
+NODE_BUDGET_VARIABLE = "WEBHOOKCTL_YAML_MAX_NODES"
+
+
+def node_budget() -> int:
+    """MAX_NODES, or the positive whole number in $WEBHOOKCTL_YAML_MAX_NODES."""
+    text = os.environ.get(NODE_BUDGET_VARIABLE, "")
+    return int(text) if text.isascii() and text.isdigit() and int(text) > 0 else MAX_NODES
 # Python refuses to convert longer decimal integers (sys.int_info.default_max_str_digits);
 # the same cap bounds the work of YAML 1.1 base-60 numbers (1:30:00).
 MAX_NUMBER_CHARS = 4300
@@ -138,6 +147,7 @@ class _Reader:
         self.file = file
         self.problems: list[Problem] = []
         self.fatal = False
+        self.max_nodes = node_budget()
         self.nodes = 0  # nodes of the document with its aliases expanded, counted while composing
         self.visits = 0  # steps of building, a second guard: bounded by `nodes` times a small factor
         self.source = SourceMap()
@@ -153,17 +163,18 @@ class _Reader:
 
     def spend(self, line: int, column: int, nodes: int = 1) -> None:
         self.nodes += nodes
-        if self.nodes > MAX_NODES:
+        if self.nodes > self.max_nodes:
             self._too_large(line, column)
 
     def visit(self, line: int, column: int) -> None:
         self.visits += 1
-        if self.visits > 4 * MAX_NODES:
+        if self.visits > 4 * self.max_nodes:
             self._too_large(line, column)
 
     def _too_large(self, line: int, column: int) -> None:
         self.refuse(self.at(line, column),
-                    f"document too large: more than {MAX_NODES:,} nodes once aliases are expanded")
+                    f"document too large: more than {self.max_nodes:,} nodes once aliases are expanded "
+                    f"(the budget is ${NODE_BUDGET_VARIABLE})")
         raise _Refused
 
     # -- characters --------------------------------------------------------------
