@@ -11,6 +11,7 @@ from webhookctl.cli.runtime import fail, load, run
 from webhookctl.engine.lock import account_locks
 from webhookctl.engine.recover import Recovered
 from webhookctl.engine.recover import recover as recover_all
+from webhookctl.errors import WebhookctlError
 from webhookctl.presenter import Presenter
 from webhookctl.session import Session
 
@@ -50,7 +51,10 @@ def recover(config_paths: tuple[str, ...], drop: str | None, yes: bool, lock_tim
 
 
 def _drop(presenter: Presenter, session: Session, entry_id: str, yes: bool) -> None:
-    entry = next((e for e in _readable(session) if e.id == entry_id), None)
+    try:
+        entry = session.journal.entry(entry_id)
+    except WebhookctlError:  # damaged: exactly what --drop is for
+        entry = None
     what = (f"the unfinished {entry.op} of {entry.label} (stage {entry.stage})" if entry else
             f"journal entry {entry_id} (unreadable)")
     lost = (" It holds a secret the vendor showed once: that secret is lost, and the destination's secret must "
@@ -61,9 +65,3 @@ def _drop(presenter: Presenter, session: Session, entry_id: str, yes: bool) -> N
     path = session.journal.drop(entry_id)
     presenter.echo(f"Dropped {path.name}.")
 
-
-def _readable(session: Session) -> list:  # type: ignore[type-arg]
-    try:
-        return session.journal.entries()
-    except Exception:
-        return []

@@ -116,9 +116,7 @@ class Applier:
             self.progress(outcome)
         if failed or self.stopping:
             return outcomes, [], []
-        # A blocked item is already reported; settle judges the rest.
-        blocked = {b.name for b in self.plan.blocked if b.provider == name}
-        errors, notes = await settle(self.session, name, frozenset(self.plan.targets), self.tolerate)
-        if blocked:
-            errors = [e for e in errors if not any(f"/{n}" in e for n in blocked if n)]
+        # What the plan already reported as blocked is not reported again; settle judges the rest.
+        known = frozenset((b.kind, b.name, b.destination_id) for b in self.plan.blocked if b.provider == name)
+        errors, notes = await settle(self.session, name, frozenset(self.plan.targets), self.tolerate, known)
         return outcomes, errors, notes

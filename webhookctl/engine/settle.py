@@ -18,24 +18,29 @@ from webhookctl.errors import PlanError, SecretsError
 from webhookctl.session import Session
 from webhookctl.snapshot import Snapshot
 
+Blocked = tuple[str, str | None, str | None]  # (kind, name, destination id) of a plan's blocked item
 
-async def settle(session: Session, name: str, targets: frozenset[str], tolerate: frozenset[str]) \
-        -> tuple[list[str], list[str]]:
-    """(errors, notes) for provider `name` once its changes are done."""
+
+async def settle(session: Session, name: str, targets: frozenset[str], tolerate: frozenset[str],
+                 known: frozenset[Blocked] = frozenset()) -> tuple[list[str], list[str]]:
+    """(errors, notes) for provider `name` once its changes are done; `known` blocked items are not errors
+    again (the plan reported them)."""
     snapshot = await session.snapshot(name, check_records=True)
     notes, wrote = await session.io(housekeep, session, snapshot)
     if wrote:
         snapshot = replace(snapshot, records=await session.io(session.backend.list_metadata, name))
-    errors = [f"{name}: after apply, {error}" for error in judge(session, snapshot, targets, tolerate)]
+    errors = [f"{name}: after apply, {error}" for error in judge(session, snapshot, targets, tolerate, known)]
     return errors, notes
 
 
-def judge(session: Session, snapshot: Snapshot, targets: frozenset[str], tolerate: frozenset[str]) -> list[str]:
+def judge(session: Session, snapshot: Snapshot, targets: frozenset[str], tolerate: frozenset[str],
+          known: frozenset[Blocked] = frozenset()) -> list[str]:
     try:
         again = plan_one(session.config, snapshot, datetime.now(UTC), PlanOptions(targets=targets))
     except PlanError as error:
         return [f"the account does not match the configuration: {error}"]
-    errors = [f"{b.kind} {b.provider}/{b.name or b.destination_id}: {b.reason}" for b in again.blocked]
+    errors = [f"{b.kind} {b.provider}/{b.name or b.destination_id}: {b.reason}" for b in again.blocked
+              if (b.kind, b.name, b.destination_id) not in known]
     live = {d.id for d in snapshot.live}
     twice = [i for i, n in Counter(r.destination_id for r in snapshot.records if r.destination_id in live).items()
              if n > 1]

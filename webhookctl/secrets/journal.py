@@ -181,23 +181,28 @@ class Journal:
             return []
         private_dir(self.directory)  # refuses a symbolic link or a directory others can write
         clean_temporaries(self.directory)
-        found = []
-        for path in sorted(self.directory.glob("*.json")):
-            try:
-                text = read_text(path)
-                if text is None:
-                    continue  # finished by another account's worker since the listing
-                entry = JournalEntry.from_dict(json.loads(text), self._key)
-            except SecretsError as error:
-                raise SecretsError(f"journal entry {path}: {error}") from None
-            except (ValueError, UnicodeDecodeError) as error:
-                # Writes are atomic, so this is damage from outside; never skip a secret silently.
-                raise SecretsError(f"journal entry {path} is unreadable ({error}); inspect it, or drop it with "
-                                   f"'webhookctl recover --drop {path.stem}'") from None
-            if entry.id != path.stem:
-                raise SecretsError(f"journal entry {path} names another entry ({entry.id!r}); inspect it")
-            found.append(entry)
-        return [e for e in found if provider is None or e.provider == provider]
+        found = [self._read(path) for path in sorted(self.directory.glob("*.json"))]
+        return [e for e in found if e is not None and (provider is None or e.provider == provider)]
+
+    def entry(self, entry_id: str) -> JournalEntry | None:
+        """One entry by id (None when there is none); SecretsError when it is damaged."""
+        return self._read(self.directory / f"{entry_id}.json") if os.path.lexists(self.directory) else None
+
+    def _read(self, path: Path) -> JournalEntry | None:
+        try:
+            text = read_text(path)
+            if text is None:
+                return None  # finished by another account's worker since the listing
+            entry = JournalEntry.from_dict(json.loads(text), self._key)
+        except SecretsError as error:
+            raise SecretsError(f"journal entry {path}: {error}") from None
+        except (ValueError, UnicodeDecodeError) as error:
+            # Writes are atomic, so this is damage from outside; never skip a secret silently.
+            raise SecretsError(f"journal entry {path} is unreadable ({error}); inspect it, or drop it with "
+                               f"'webhookctl recover --drop {path.stem}'") from None
+        if entry.id != path.stem:
+            raise SecretsError(f"journal entry {path} names another entry ({entry.id!r}); inspect it")
+        return entry
 
     def drop(self, entry_id: str) -> Path:
         """Remove one entry on purpose (what it held is lost); the caller has asked the user."""
