@@ -117,10 +117,12 @@ def test_foreign_json_at_a_record_path_is_never_overwritten(applied: Workspace, 
     result = applied.run("apply", "--auto-approve")
     assert result.exit_code == 1, result.output
     assert f"{record_path} was not written by webhookctl (it seems to belong to billing)" in result.output
+    assert "move that entry away (webhookctl never overwrites what it did not write)" in result.output
     assert record_path.read_text() == foreign
-    # The secret the repair was issued stays in the journal until the path is cleared.
-    journal = list((applied.root / "state" / "journal").glob("*.json"))
-    assert len(journal) == 1 and json.loads(journal[0].read_text())["stage"] == "issued"
+    # Blocked before any vendor call: no secret was issued that could not be kept.
+    assert not list((applied.root / "state" / "journal").glob("*.json"))
+    drift = applied.run("drift")  # plans read metadata only; drift and apply read the records
+    assert drift.exit_code == 2 and "was not written by webhookctl" in drift.output
     record_path.unlink()
     again = applied.run("apply", "--auto-approve")
     assert again.exit_code == 0, again.output

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from webhookctl.config.desired import Config
 from webhookctl.errors import (
     AuthError,
+    ForeignEntryError,
     ProviderError,
     SecretsAccessDenied,
     TransportError,
@@ -96,7 +97,7 @@ class Session:
             raise type(error)(f"{name} ({provider.scope}): {error}{self._hint(name, error)}", error.status) from None
         records = await self.io(self.backend.list_metadata, name)
         pending = await self.io(self.journal.entries, name)
-        damaged = await self.io(self.check_records, records) if check_records else {}
+        damaged, foreign = await self.io(self.check_records, records) if check_records else ({}, {})
         return Snapshot(
             provider=name,
             type=self.config.vendor_type(name),
@@ -107,6 +108,7 @@ class Session:
             pending=tuple(pending),
             vendor_now=provider.vendor_now(),
             damaged=damaged,
+            foreign=foreign,
         )
 
     def orphaned(self) -> list[str]:
@@ -124,13 +126,15 @@ class Session:
         shared = getattr(self.backend, "lock_directory", None)
         return Path(shared) if shared is not None else self.state_dir / "locks"
 
-    def check_records(self, records: Iterable[SecretRecord]) -> dict[str, str]:
-        """Each record whose full read disagrees with its metadata, by name -> what is wrong.
+    def check_records(self, records: Iterable[SecretRecord]) -> tuple[dict[str, str], dict[str, str]]:
+        """(damaged, foreign): each record whose full read disagrees with its metadata, and each whose key
+        holds an entry webhookctl did not write, by name -> what is wrong.
 
         Credentials that may not read secret values (a plan or drift job's) check nothing: a
         permission is not damage. `records_unchecked` then says so.
         """
-        damaged = {}
+        damaged: dict[str, str] = {}
+        foreign: dict[str, str] = {}
         for meta in records:
             if meta.current is None:
                 continue  # bound without a secret: the planner repairs that already
@@ -138,7 +142,10 @@ class Session:
                 full = self.backend.read(meta.provider, meta.name)
             except SecretsAccessDenied:
                 self.records_unchecked = True
-                return {}
+                return {}, {}
+            except ForeignEntryError as error:
+                foreign[meta.name] = str(error)
+                continue
             except (WebhookctlError, ValueError, KeyError, TypeError) as error:
                 damaged[meta.name] = f"it cannot be read ({type(error).__name__})"
                 continue
@@ -150,7 +157,7 @@ class Session:
                 damaged[meta.name] = "it holds no secret"
             elif full.current.secret.fingerprint != meta.current.fingerprint:
                 damaged[meta.name] = "its secret does not match the fingerprint in its metadata"
-        return damaged
+        return damaged, foreign
 
     async def snapshots(self, names: Iterable[str] | None = None, check_records: bool = False) -> dict[str, Snapshot]:
         names = sorted(self.config.providers if names is None else names)

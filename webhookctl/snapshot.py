@@ -30,6 +30,8 @@ class Snapshot:
     vendor_now: datetime | None = None
     # Records whose full read disagrees with their metadata, by name -> what is wrong (apply and drift check).
     damaged: dict[str, str] = field(default_factory=dict)
+    # Names whose record key holds an entry webhookctl did not write -> why (it is never overwritten).
+    foreign: dict[str, str] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
         """Changes whenever anything a plan depends on changes (never reveals a secret)."""

@@ -53,6 +53,14 @@ class SecretJudge:
 
     def judge(self, wanted: DesiredDestination, live: LiveDestination, record: SecretRecord | None,
               base: dict[str, Any]) -> None:
+        foreign = self.account.snapshot.foreign.get(wanted.name)
+        if foreign is not None:
+            # Never overwritten, so no new secret could be kept there: nothing to do until it moves.
+            self.account.blocked.append(Blocked(
+                kind="record", provider=wanted.provider, name=wanted.name, destination_id=live.id, reason=foreign,
+                fix="move that entry away (webhookctl never overwrites what it did not write), or change "
+                    "secrets.key_template"))
+            return
         if wanted.name in self.pending:
             # An unfinished operation holds this secret; apply finishes it before planning.
             if wanted.name in self.account.options.rotate:
