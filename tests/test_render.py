@@ -45,3 +45,9 @@ def test_small_plans_are_shown_whole() -> None:
 def test_text_has_no_colour_unless_asked() -> None:
     plan = huge_plan(accounts=1, per_account=1)
     assert "\x1b[" not in render(plan, "text") and "\x1b[" in render(plan, "text", color=True)
+
+
+def test_the_markdown_account_table_shows_the_whole_account() -> None:
+    markdown = render(huge_plan(accounts=1, per_account=1), "markdown")
+    # Not cut at the scope's first colon (it was "| org-0000 (amigo |").
+    assert "| org-0000 (amigo:https://api.amigo.ai/org-0000) | 0 → 1 of 10 | 0 |" in markdown
