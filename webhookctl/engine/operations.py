@@ -11,17 +11,19 @@ import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from webhookctl import failpoints
 from webhookctl.engine.custody import store
 from webhookctl.engine.plan import Action, Change
-from webhookctl.errors import ProviderError
+from webhookctl.errors import ProviderError, TransportError
 from webhookctl.model import Issued
 from webhookctl.secrets.journal import JournalEntry, Operation
 from webhookctl.secrets.record import SecretRecord, SecretVersion
 from webhookctl.session import Session
 from webhookctl.vendors.contract import Provider
+
+T = TypeVar("T")
 
 
 def now() -> datetime:
@@ -86,9 +88,23 @@ def _fields(change: Change) -> dict[str, Any]:
     return {k: v for k, v in (change.after or {}).items() if k != "url"}
 
 
+async def answered(ctx: Context, entry: JournalEntry, call: Awaitable[T]) -> T:
+    """A vendor write whose refusal is definite: then nothing happened, and the entry is finished.
+
+    Without an answer (a TransportError) the vendor may have acted: the entry stays for recovery.
+    """
+    try:
+        return await call
+    except TransportError:
+        raise
+    except ProviderError:
+        await ctx.finish(entry)
+        raise
+
+
 async def make(ctx: Context, change: Change, entry: JournalEntry, last: bool = False) -> JournalEntry:
     """Create the destination of a journaled create or replace and take custody of its secret."""
-    issued = await ctx.provider.create(change.url, _fields(change))
+    issued = await answered(ctx, entry, ctx.provider.create(change.url, _fields(change)))
     failpoints.hit("after-create-response")
     if issued.secret is None:
         # The create landed but its answer was lost; a rotation issues a secret we can keep.
@@ -112,7 +128,7 @@ async def replace(ctx: Context, change: Change) -> str:
     entry = await ctx.begin(op, change, fields=_fields(change), retires=change.destination_id)
     failpoints.hit("after-intent")
     if change.order == "delete-before-create":
-        await ctx.provider.delete(change.destination_id)
+        await answered(ctx, entry, ctx.provider.delete(change.destination_id))
         entry = await ctx.advance(entry, retired=True)
         failpoints.hit("after-retire")
         await make(ctx, change, entry, last=True)  # finishes the entry
@@ -127,7 +143,7 @@ async def replace(ctx: Context, change: Change) -> str:
 async def rotate(ctx: Context, change: Change) -> str:
     assert change.destination_id
     entry = await ctx.begin("rotate", change, destination_id=change.destination_id)
-    issued = await ctx.provider.rotate(change.destination_id)
+    issued = await answered(ctx, entry, ctx.provider.rotate(change.destination_id))
     failpoints.hit("after-rotate-response")
     await ctx.take_custody(entry, issued, "rotate", last=True)  # finishes the entry
     return ""
@@ -136,7 +152,7 @@ async def rotate(ctx: Context, change: Change) -> str:
 async def delete(ctx: Context, change: Change) -> str:
     assert change.destination_id
     entry = await ctx.begin("delete", change, destination_id=change.destination_id)
-    await ctx.provider.delete(change.destination_id)
+    await answered(ctx, entry, ctx.provider.delete(change.destination_id))
     failpoints.hit("after-delete-response")
     detail = ""
     if change.name and ctx.session.config.secrets.on_delete == "delete":

@@ -15,16 +15,20 @@ An entry leaves the journal only when all of this is done.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from webhookctl.engine.custody import store
 from webhookctl.engine.operations import Context, bind, now
 from webhookctl.errors import WebhookctlError
 from webhookctl.model import Issued, LiveDestination
 from webhookctl.secrets.journal import JournalEntry
+from webhookctl.secrets.record import SecretRecord
 from webhookctl.session import Session
 
+# After an interrupted create, how long to wait before each look for what it may have made.
+RECHECK_DELAYS = (0.5, 1.0, 2.0, 4.0)
 # The intent is stamped with the vendor's clock as its last whole-second Date header showed it.
 CLOCK_SLACK = timedelta(seconds=2)
 
@@ -83,34 +87,64 @@ async def finish_entry(ctx: Context, entry: JournalEntry) -> str:
         if entry.retires and not entry.retired and made:
             await ctx.provider.delete(entry.retires)
             done.append(f"retired the old destination {entry.retires}")
-    journal.finish(entry)
+    await ctx.session.io(journal.finish, entry)
     return "; ".join(done) or "nothing had happened yet"
 
 
+def _horizon(ctx: Context, entry: JournalEntry) -> datetime:
+    """Until when a vendor may still act on the entry's request (an answer we stopped waiting for)."""
+    return entry.started_at + timedelta(seconds=2 * ctx.session.config.settings.request_timeout) + CLOCK_SLACK
+
+
 async def _settle_create(ctx: Context, entry: JournalEntry, done: list[str]) -> bool:
-    """Whether the create of `entry` landed; adopts it if its answer was lost and deletes extras."""
-    live = await ctx.provider.list()
-    records = await ctx.session.io(ctx.session.backend.list_metadata, ctx.provider.name)
-    bound = {r.destination_id for r in records}
-    if entry.stage == "stored" and entry.destination_id is not None:
-        keep: LiveDestination | None = next((d for d in live if d.id == entry.destination_id), None)
-    else:
-        keep = None
-    candidates = [d for d in live if d.url == entry.url and d.id not in bound and d.id != entry.retires
-                  and _appeared_after(d, entry)]
-    if keep is None and candidates:
-        keep, candidates = candidates[0], candidates[1:]
+    """Whether the create of `entry` landed. Adopts what it made if its answer was lost, and deletes
+    what else it made at the URL (the extras).
+
+    The account is locked, so an unbound destination at the URL that appeared after the intent is
+    this entry's. A recent create that has not appeared may still be under way at the vendor (an
+    answer given up on): it is looked for again a few times before it is taken as never made. One
+    that lands later still is a duplicate the plan reports (blocked, with what to do), never silence.
+    """
+    for delay in (0.0, *RECHECK_DELAYS):
+        await asyncio.sleep(delay)
+        live = await ctx.provider.list()
+        records = await ctx.session.io(ctx.session.backend.list_metadata, ctx.provider.name)
+        found = _made(entry, live, records)
+        if found is not None or ctx.provider.vendor_now() > _horizon(ctx, entry):
+            break
+    if found is None:
+        done.append("what it would have made never appeared")
+        return False
+    keep, extras, adopt = found
+    if adopt:
         assert entry.name is not None
         if keep.secret is not None:
-            issued = Issued(destination_id=keep.id, secret=keep.secret)
-            await ctx.take_custody(entry, issued, "create")
+            await ctx.take_custody(entry, Issued(destination_id=keep.id, secret=keep.secret), "create")
             done.append(f"adopted destination {keep.id} that it had made")
         else:
             await ctx.session.io(bind, ctx, entry.name, keep.id, entry.url)
             done.append(f"adopted destination {keep.id} that it had made (its secret is repaired by rotation)")
-    for extra in candidates:
-        if keep is not None and extra.id == keep.id:
-            continue
+    for extra in extras:
         await ctx.provider.delete(extra.id)
         done.append(f"deleted the duplicate {extra.id} that it had made")
-    return keep is not None
+    return True
+
+
+def _made(entry: JournalEntry, live: list[LiveDestination], records: list[SecretRecord]) \
+        -> tuple[LiveDestination, list[LiveDestination], bool] | None:
+    """(the destination the entry's name keeps, the extras it made, whether the kept one needs adopting),
+    or None when nothing of the entry's is live (yet)."""
+    by_id = {d.id: d for d in live}
+    bound = {r.destination_id for r in records}
+    candidates = [d for d in live if d.url == entry.url and d.id not in bound and d.id != entry.retires
+                  and _appeared_after(d, entry)]
+    own = next((r for r in records if r.name == entry.name), None)
+    kept = by_id.get(entry.destination_id) if entry.stage == "stored" and entry.destination_id else None
+    if kept is None and own is not None and own.destination_id in by_id \
+            and by_id[own.destination_id].url == entry.url and own.destination_id != entry.retires:
+        kept = by_id[own.destination_id]  # a later run made and bound it: what this entry made is extra
+    if kept is not None:
+        return kept, [d for d in candidates if d.id != kept.id], False
+    if candidates:
+        return candidates[0], candidates[1:], True
+    return None
