@@ -336,3 +336,21 @@ def test_sharded_plan_apply_and_drift(sharded: dict[str, object], github: FakeGi
     # Converged exactly as one unsharded apply of the same configuration converges fresh accounts.
     assert unsharded_plan(sharded).returncode == 0
     assert live(amigo_server.emulator, amiqus_server.emulator) == unsharded_apply(sharded, tmp_path, bao)
+
+
+def test_a_failed_shard_is_missing_from_the_comment_and_fails_the_run(sharded: dict[str, object],
+                                                                      github: FakeGitHub) -> None:  # noqa: F811
+    secrets = sharded["secrets"]
+    assert isinstance(secrets, dict)
+    secrets["UMBRELLA_AMIQUS_TOKEN"] = "wrong-token"
+    shards, comment = pull_request(sharded, 23, "d3" * 20)
+    failed = [k for k, planned in enumerate(shards, start=1) if not planned.succeeded]
+    assert len(failed) == 1, [s.log() for s in shards]
+    [k] = failed
+    assert shards[k - 1].step("Keep the saved plan for the apply job").status == "skipped"
+    # The other shards' plans are still shown, in one comment that names the missing shard;
+    # the run fails, so it is no reviewed plan for an apply.
+    [body] = github.comments_on(23)
+    assert f"shard(s) {k}/3 are not shown" in body
+    assert not comment.succeeded and comment.step("A shard failed to plan").status == "failure"
+    assert comment.step("One comment for all shards").status == "success"
