@@ -170,8 +170,11 @@ def write_summary(inputs: Inputs, outcome: Outcome) -> None:
     if not path:
         return
     status = {0: "ok", 1: "error", 2: "changes" if inputs.command in ("plan", "show") else "findings"}
+    verdict = status.get(outcome.exitcode, "error")
+    if outcome.exitcode == 0 and outcome.changes:
+        verdict = "changes"  # show exits 0 either way; its plans say whether they change anything
     title = f"### webhookctl {inputs.command}{f' ({inputs.key})' if inputs.key else ''}: " \
-            f"{status.get(outcome.exitcode, 'error')}\n\n{stamp()}\n\n"
+            f"{verdict}\n\n{stamp()}\n\n"
     Path(path).write_text(title + outcome.markdown.strip() + "\n", encoding="utf-8")
 
 

@@ -11,6 +11,10 @@ conditions and `${{ … }}` are evaluated (tests/support/expressions.py). `uses:
 - `actions/checkout` and `actions/setup-python` do nothing: the work directory is the
   checkout and this interpreter's environment has webhookctl.
 
+A job with `strategy.matrix` runs once per combination (`run_matrix`, one after the
+other, as `max-parallel: 1` would); `needs_result` is what `needs.<job>.result` of a
+later job then says (any failed combination makes the whole job "failure").
+
 Steps named in `skip` are reported "skipped" (the action's install step: webhookctl is
 already installed here; the slow wheel test covers installing it). `${{ secrets.X }}`
 come from `secrets`; `overrides` stand in for the repository's own settings.
@@ -25,6 +29,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
@@ -228,14 +233,15 @@ def run_job(workflow: Path, job: str, workdir: Path, secrets: dict[str, str], ov
             needs: dict[str, dict[str, Any]] | None = None, matrix: dict[str, Any] | None = None,
             artifacts: Path | None = None, actions: dict[str, Path] | None = None,
             skip: set[str] | frozenset[str] = frozenset({"Install webhookctl"}),
-            extra_env: dict[str, str] | None = None) -> JobResult:
+            extra_env: dict[str, str] | None = None, run_id: int | None = None) -> JobResult:
+    """Run one job; `run_id` joins it to an earlier job's workflow run (its artifacts, its id)."""
     document = yaml.safe_load(workflow.read_text())
     spec = document["jobs"][job]
     runner = workdir.parent / f".runner-{workdir.name}"
     runner.mkdir(exist_ok=True)
     event_path = runner / "event.json"
     event_path.write_text(json.dumps(event))
-    run_id = next(RUN_IDS)
+    run_id = next(RUN_IDS) if run_id is None else run_id
     base = {
         "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"),
         "CI": "true", "GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(workdir),
@@ -280,3 +286,45 @@ def run_job(workflow: Path, job: str, workdir: Path, secrets: dict[str, str], ov
     result.outputs = "".join(run.outputs_text)
     result.job_outputs = {key: render(interpolate(value, contexts)) for key, value in (spec.get("outputs") or {}).items()}
     return result
+
+
+def matrix_of(workflow: Path, job: str) -> list[dict[str, Any]]:
+    """Every combination of the job's `strategy.matrix` (lists of values, `include`, `exclude`)."""
+    spec = yaml.safe_load(workflow.read_text())["jobs"][job]
+    matrix = dict((spec.get("strategy") or {}).get("matrix") or {})
+    include, exclude = matrix.pop("include", []), matrix.pop("exclude", [])
+    keys = list(matrix)
+    combinations = [dict(zip(keys, values, strict=True)) for values in itertools.product(*matrix.values())] \
+        if keys else []
+    combinations = [c for c in combinations
+                    if not any(all(c.get(k) == v for k, v in out.items()) for out in exclude)]
+    return combinations + list(include)
+
+
+def run_matrix(workflow: Path, job: str, workdir: Path, secrets: dict[str, str], overrides: dict[str, str],
+               event: dict[str, Any], event_name: str, *, fresh: Callable[[], None] | None = None,
+               **options: Any) -> list[tuple[dict[str, Any], JobResult]]:
+    """Run every combination of the job's matrix, in order, each with its own `matrix` context.
+
+    `fresh` is called before each combination: each runs on a machine of its own.
+    """
+    combinations = matrix_of(workflow, job)
+    assert combinations, f"{job} in {workflow.name} has no strategy.matrix"
+    # One workflow run: every combination shares its run id (and so its artifacts).
+    options.setdefault("run_id", next(RUN_IDS))
+    results = []
+    for combination in combinations:
+        if fresh is not None:
+            fresh()
+        results.append((combination, run_job(workflow, job, workdir, secrets, overrides, event, event_name,
+                                             matrix=combination, **options)))
+    return results
+
+
+def needs_result(results: list[JobResult]) -> str:
+    """`needs.<job>.result` for a job (or every job of a matrix): success, failure or skipped."""
+    if any(not r.succeeded for r in results):
+        return "failure"
+    if results and all(all(s.status == "skipped" for s in r.steps) for r in results):
+        return "skipped"
+    return "success"
