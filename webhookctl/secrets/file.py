@@ -46,6 +46,9 @@ class FileBackend:
         self.directory = Path(directory)
         self.key_template = key_template
         self._cleaned = False
+        # (provider, name) -> (record path, metadata path): a secret's custody asks for them about ten
+        # times, and building the `Path`s each time was a visible share of its CPU.
+        self._path_cache: dict[tuple[str, str], tuple[Path, Path]] = {}
 
     @property
     def lock_directory(self) -> Path:
@@ -56,8 +59,12 @@ class FileBackend:
         return self.key_template.format(provider=provider, name=name)
 
     def _paths(self, provider: str, name: str) -> tuple[Path, Path]:
-        base = self.directory / self.key_for(provider, name)
-        return base.with_name(base.name + ".json"), base.with_name(base.name + META_SUFFIX)
+        paths = self._path_cache.get((provider, name))
+        if paths is None:
+            base = self.directory / self.key_for(provider, name)
+            paths = self._path_cache[provider, name] = (base.with_name(base.name + ".json"),
+                                                        base.with_name(base.name + META_SUFFIX))
+        return paths
 
     def _clean_once(self) -> None:
         """Remove temporaries a killed write left (they may hold a secret), once per run."""
