@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from urllib.parse import quote
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from webhookctl.model import Secret
-from webhookctl.redact import MIN_SECRET_CHARS, Redactor, mask_url, mask_urls
+from webhookctl.redact import MIN_SECRET_CHARS, Redactor, _encodings, mask_url, mask_urls
 
 
 @pytest.mark.parametrize(("url", "masked"), [
@@ -97,3 +98,31 @@ def test_redactor_leaves_no_secret_in_any_text(secrets: list[str], pieces: list[
     redacted = Redactor(secrets)(text)
     for secret in secrets:
         assert secret not in redacted
+
+
+def _one_pattern_reference(secrets: list[str], text: str) -> str:
+    """The redactor as it was: one alternation of every form, longest first, until nothing changes."""
+    forms = set().union(*(_encodings(secret) for secret in secrets if len(secret) >= MIN_SECRET_CHARS))
+    if not forms:
+        return text
+    pattern = re.compile("|".join(re.escape(form) for form in sorted(forms, key=lambda form: (-len(form), form))))
+    while (masked := pattern.sub("***", text)) != text:
+        text = masked
+    return text
+
+
+@settings(max_examples=150)
+@given(secrets=st.lists(st.text(alphabet="ab*x-", min_size=1, max_size=8), min_size=1, max_size=5),
+       text=st.text(alphabet="ab*x- ", max_size=60))
+def test_redactor_masks_exactly_as_one_longest_first_pattern(secrets: list[str], text: str) -> None:
+    # A small alphabet, so secrets overlap, contain each other and meet their own masks.
+    assert Redactor(secrets)(text) == _one_pattern_reference(secrets, text)
+
+
+def test_redactor_with_thousands_of_secrets_masks_each() -> None:
+    secrets = [f"whsec_{n:06d}_{'k' * (n % 7)}" for n in range(3000)]
+    redact = Redactor(secrets)
+    text = " | ".join(f"created d{n}: {secrets[n]}" for n in range(0, 3000, 97))
+    redacted = redact(text)
+    assert "whsec_" not in redacted
+    assert redacted.count("***") == len(range(0, 3000, 97))

@@ -30,22 +30,27 @@ def _reason(error: OSError) -> str:
     return error.strerror or type(error).__name__
 
 
-def _below(path: Path, root: Path) -> list[Path]:
-    """`path` and its ancestors strictly below `root`, outermost first (`[path]` when not below it)."""
-    if path == root:
+def _below(path: Path | str, root: Path | str) -> list[str]:
+    """`path` and its ancestors strictly below `root`, outermost first (`[path]` when not below it).
+
+    On strings, not `pathlib`: every secret read and write checks its directories, and building
+    `Path`s for it cost more CPU than the system calls. The paths come from `Path`s (normalised), so
+    the comparison is the lexical one `Path.relative_to` makes.
+    """
+    text, top = os.fspath(path), os.fspath(root)
+    if text == top:
         return []
-    try:
-        relative = path.relative_to(root)
-    except ValueError:
-        return [path]
-    parts, current = [], root
-    for part in relative.parts:
-        current = current / part
+    prefix = top if top.endswith(os.sep) else top + os.sep
+    if not text.startswith(prefix):
+        return [text]
+    parts, current = [], top
+    for part in text[len(prefix):].split(os.sep):
+        current = os.path.join(current, part)
         parts.append(current)
     return parts
 
 
-def _check_existing(directory: Path, info: os.stat_result) -> None:
+def _check_existing(directory: Path | str, info: os.stat_result) -> None:
     if stat.S_ISLNK(info.st_mode):
         raise SecretsError(f"{directory} is a symbolic link; webhookctl does not follow links inside its "
                            "directories (replace it with a directory)")
@@ -74,7 +79,7 @@ def private_dir(path: Path, root: Path | None = None) -> None:
         _ensure(directory)
 
 
-def _ensure(directory: Path, follow: bool = False) -> None:
+def _ensure(directory: Path | str, follow: bool = False) -> None:
     try:
         info = os.stat(directory) if follow else os.lstat(directory)
     except FileNotFoundError:
@@ -86,7 +91,7 @@ def _ensure(directory: Path, follow: bool = False) -> None:
         return
     # Missing: create it and any missing parents, each 0700 (mkdir's mode skips parents and the umask bites).
     missing = []
-    current = directory
+    current = directory = Path(directory)
     while not os.path.lexists(current):
         missing.append(current)
         current = current.parent
@@ -144,7 +149,7 @@ def atomic_write_all(directory: Path, files: list[tuple[str, str]], mode: int = 
         raise SecretsError(f"cannot write {directory}: {_reason(error)}") from None
 
 
-def refuse_links(directory: Path, root: Path | None = None) -> None:
+def refuse_links(directory: Path | str, root: Path | None = None) -> None:
     """SecretsError if `directory`, or any directory between `root` and it, is a symbolic link."""
     for each in _below(directory, root) if root is not None else [directory]:
         if os.path.islink(each):
@@ -154,7 +159,7 @@ def refuse_links(directory: Path, root: Path | None = None) -> None:
 
 def read_text(path: Path, root: Path | None = None) -> str | None:
     """The file's text, or None when it does not exist; never through a symbolic link below `root`."""
-    refuse_links(path.parent, root)
+    refuse_links(os.path.dirname(path), root)
     try:
         fd = os.open(path, os.O_RDONLY | NOFOLLOW)
     except FileNotFoundError:

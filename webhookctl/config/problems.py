@@ -18,7 +18,8 @@ def field_path(path: Path_) -> str:
     return text
 
 
-@dataclass(frozen=True, order=True)
+# slots: a SourceMap holds one per value and key of the configuration (~120,000 per 10,000 destinations).
+@dataclass(frozen=True, order=True, slots=True)
 class Location:
     file: str
     line: int

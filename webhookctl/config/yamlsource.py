@@ -20,6 +20,7 @@ from __future__ import annotations
 import gc
 import os
 import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -355,7 +356,9 @@ class _Reader:
             self.problems.append(Problem(self.at(key_node.line, key_node.column),
                                          f"mapping keys must be strings (quote {shown!r} to use it as one)", path))
             return None
-        return key
+        # Interned: the same few keys (`url`, `provider`, ...) repeat in every destination, and each is
+        # held in the document and in the SourceMap's paths for the whole run.
+        return sys.intern(key) if isinstance(key, str) else key
 
     def _scalar(self, node: _Node, path: Path_) -> Any:
         tag, value = node.tag, node.value

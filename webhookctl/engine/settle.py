@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from webhookctl.engine.account import PlanOptions
 from webhookctl.engine.planner import plan_one
 from webhookctl.errors import PlanError, SecretsError
+from webhookctl.secrets.base import SecretsBackend
+from webhookctl.secrets.record import SecretRecord
 from webhookctl.session import Session
 from webhookctl.snapshot import Snapshot
 
@@ -56,6 +58,7 @@ def housekeep(session: Session, snapshot: Snapshot) -> tuple[list[str], bool]:
     backend, name, notes, wrote = session.backend, snapshot.provider, [], False
     now = snapshot.vendor_now or datetime.now(UTC)
     generated = {d.id: d.secret_generated_at for d in snapshot.live}
+    stamps: list[SecretRecord] = []
     for meta in snapshot.records:
         wanted = session.config.destination(meta.name)
         protect = wanted.protect if wanted is not None and wanted.provider == name else meta.protected
@@ -75,8 +78,29 @@ def housekeep(session: Session, snapshot: Snapshot) -> tuple[list[str], bool]:
                 wrote = True
             elif (needs_stamp or meta.protected != protect) and meta.destination_id in generated:
                 current = replace(meta.current, generated_at=stamp) if needs_stamp and meta.current else meta.current
-                backend.update_metadata(replace(meta, current=current, updated_at=now, protected=protect))
-                wrote = True
+                stamps.append(replace(meta, current=current, updated_at=now, protected=protect))
         except SecretsError as error:
             notes.append(f"{name}/{meta.name}: could not update the record: {error}")
-    return notes, wrote
+    return notes, _stamp(backend, stamps, notes) or wrote
+
+
+def _stamp(backend: SecretsBackend, stamps: list[SecretRecord], notes: list[str]) -> bool:
+    """Write the metadata-only updates: together where the backend can (after an apply that created N
+    destinations there are N), else, or when the batch fails, one by one so each failure is named."""
+    if not stamps:
+        return False
+    batch = getattr(backend, "update_metadata_all", None)
+    if batch is not None:
+        try:
+            batch(stamps)
+            return True
+        except SecretsError:
+            pass  # one by one below: each record's own error, or the ones that can be written
+    wrote = False
+    for record in stamps:
+        try:
+            backend.update_metadata(record)
+            wrote = True
+        except SecretsError as error:
+            notes.append(f"{record.provider}/{record.name}: could not update the record: {error}")
+    return wrote

@@ -27,7 +27,6 @@ from typing import Any
 from webhookctl.errors import ForeignEntryError, SecretsError
 from webhookctl.fsafe import (
     NOFOLLOW,
-    atomic_write,
     atomic_write_all,
     clean_temporaries,
     private_dir,
@@ -46,6 +45,9 @@ class FileBackend:
         self.directory = Path(directory)
         self.key_template = key_template
         self._cleaned = False
+        # (provider, name) -> (record path, metadata path): a secret's custody asks for them about ten
+        # times, and building the `Path`s each time was a visible share of its CPU.
+        self._path_cache: dict[tuple[str, str], tuple[Path, Path]] = {}
 
     @property
     def lock_directory(self) -> Path:
@@ -56,8 +58,12 @@ class FileBackend:
         return self.key_template.format(provider=provider, name=name)
 
     def _paths(self, provider: str, name: str) -> tuple[Path, Path]:
-        base = self.directory / self.key_for(provider, name)
-        return base.with_name(base.name + ".json"), base.with_name(base.name + META_SUFFIX)
+        paths = self._path_cache.get((provider, name))
+        if paths is None:
+            base = self.directory / self.key_for(provider, name)
+            paths = self._path_cache[provider, name] = (base.with_name(base.name + ".json"),
+                                                        base.with_name(base.name + META_SUFFIX))
+        return paths
 
     def _clean_once(self) -> None:
         """Remove temporaries a killed write left (they may hold a secret), once per run."""
@@ -159,12 +165,23 @@ class FileBackend:
             ], root=self.directory)
 
     def update_metadata(self, record: SecretRecord) -> None:
-        # Only the index a plan reads; the record file keeps its secrets (and its older times).
-        record_path, meta_path = self._paths(record.provider, record.name)
+        self.update_metadata_all([record])
+
+    def update_metadata_all(self, records: list[SecretRecord]) -> None:
+        """`update_metadata` for several records: one lock, and per directory one batch of atomic
+        writes (each file fsync'd, one directory fsync for all). After an apply every new record is
+        stamped with the vendor's time: one at a time, each took the lock and its own directory fsync."""
+        # Only the index a plan reads; each record file keeps its secrets (and its older times).
+        batches: dict[Path, list[tuple[str, str]]] = {}
         with self._locked():
-            self._check_owner(record_path)
-            if record_path.exists():
-                atomic_write(meta_path, json.dumps(record.to_dict(with_secrets=False), indent=2) + "\n", root=self.directory)
+            for record in records:
+                record_path, meta_path = self._paths(record.provider, record.name)
+                self._check_owner(record_path)
+                if record_path.exists():
+                    batches.setdefault(meta_path.parent, []).append(
+                        (meta_path.name, json.dumps(record.to_dict(with_secrets=False), indent=2) + "\n"))
+            for directory, files in batches.items():
+                atomic_write_all(directory, files, root=self.directory)
 
     def delete(self, provider: str, name: str) -> None:
         record_path, meta_path = self._paths(provider, name)
