@@ -139,7 +139,11 @@ def test_killed_at_every_failpoint(mixed: Workspace, amigo_server: AmigoServer, 
     assert_converged(mixed, amigo_server, hook)
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+# Fixed seeds keep CI reproducible; WEBHOOKCTL_CRASH_SEEDS=7,8,9 tries others (before changing the engine).
+SEEDS = [int(s) for s in os.environ.get("WEBHOOKCTL_CRASH_SEEDS", "1,2,3").split(",") if s.strip()]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
 def test_killed_at_a_random_moment(mixed: Workspace, amigo_server: AmigoServer, hook: Receiver, seed: int) -> None:
     delay = random.Random(seed).uniform(0.3, 1.5)  # bounded: somewhere between start-up and the end of the run
     mixed.write()

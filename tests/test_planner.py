@@ -241,3 +241,15 @@ def test_after_apply_the_whole_account_is_judged(tmp_path: Path) -> None:
     # Names outside --target are not this run's to judge; what blocks the account still is.
     targeted = judge(SimpleNamespace(config=desired), state, frozenset({"a"}), frozenset())  # type: ignore[arg-type]
     assert not any("create b" in e for e in targeted) and any(e.startswith("duplicate") for e in targeted)
+
+
+def test_a_secretless_record_rotated_moments_ago_is_blocked_not_rotated_again(tmp_path: Path) -> None:
+    # An adopted destination (no secret yet) whose repairing rotation's answer was lost: recovery
+    # notes when it happened, and the planner waits for the next allowed rotation.
+    desired = config(tmp_path, [{"name": "a", "url": "https://a.example/h"}])
+    rotated = live("a", "https://a.example/h", generated=NOW - timedelta(minutes=10))
+    bound = SecretRecord(provider="prod", name="a", vendor="amigo", scope="x", destination_id=rotated.id,
+                         url=rotated.url, current=None, last_rotated_at=rotated.secret_generated_at)
+    plan = build_plan(desired, [snapshot([rotated], [bound])], NOW)
+    assert plan.changes == [] and [b.kind for b in plan.blocked] == ["lost-secret"]
+    assert "rotation is possible after 2026-12-01T12:50:00Z" in plan.blocked[0].reason

@@ -16,7 +16,7 @@ An entry leaves the journal only when all of this is done.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from webhookctl.engine.custody import store
@@ -80,7 +80,7 @@ async def finish_entry(ctx: Context, entry: JournalEntry) -> str:
         await ctx.provider.delete(entry.destination_id)
         done.append("deleted the destination")
     elif entry.op == "rotate":
-        if entry.stage == "intent":
+        if entry.stage == "intent" and await _note_lost_rotation(ctx, entry):
             done.append("its rotation's answer was lost; the plan reports the secret until it is repaired")
     else:
         made = await _settle_create(ctx, entry, done)
@@ -89,6 +89,24 @@ async def finish_entry(ctx: Context, entry: JournalEntry) -> str:
             done.append(f"retired the old destination {entry.retires}")
     await ctx.session.io(journal.finish, entry)
     return "; ".join(done) or "nothing had happened yet"
+
+
+async def _note_lost_rotation(ctx: Context, entry: JournalEntry) -> bool:
+    """Whether the rotation of `entry` happened (its answer lost); if so, its record remembers when.
+
+    The vendor allows one rotation an hour: the planner must know this one happened to block the
+    repair until the next is allowed, even where the record holds no secret to compare.
+    """
+    live = next((d for d in await ctx.provider.list() if d.id == entry.destination_id), None)
+    if live is None or live.secret_generated_at is None or live.secret_generated_at < entry.started_at - CLOCK_SLACK:
+        return False
+    assert entry.name is not None
+    backend, provider, name = ctx.session.backend, ctx.provider.name, entry.name
+    meta = await ctx.session.io(backend.read_metadata, provider, name)
+    if meta is not None and meta.destination_id == live.id and meta.last_rotated_at != live.secret_generated_at:
+        await ctx.session.io(backend.update_metadata, replace(meta, last_rotated_at=live.secret_generated_at,
+                                                              updated_at=now()))
+    return True
 
 
 def _horizon(ctx: Context, entry: JournalEntry) -> datetime:
