@@ -294,8 +294,9 @@ def test_deliveries_wait_visibly_for_the_rate_limit_on_a_terminal(workspace: Wor
         for _ in range(60):  # more than one page of 50
             amigo_server.control("events", {"org": amigo_server.org, "type": TYPE})
         amigo_server.control("idle", {})
-    # One deliveries call per 2-second window, so the second page has to wait.
-    amigo_server.control("settings", {"rate_limits": {"deliveries": 1}, "rate_window_seconds": 2})
+    # One deliveries call per 6-second window, so the second page has to wait (a window long enough that
+    # a loaded machine does not answer the first page only after the window has turned).
+    amigo_server.control("settings", {"rate_limits": {"deliveries": 1}, "rate_window_seconds": 6})
     leader, follower = pty.openpty()
     workspace.write()
     done = subprocess.run([sys.executable, "-m", "webhookctl", "deliveries", "a", "--limit", "60", "--format", "json",
