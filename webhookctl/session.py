@@ -44,7 +44,7 @@ class Session:
         self.journal = Journal(self.state_dir / "journal", escrow_key(config.settings.escrow_key))
         self._providers: dict[str, Provider] = {}
         # One connection pool per base URL for every account of the run.
-        self.http = SharedClients(keepalive=self.parallelism)
+        self.http = SharedClients()
         # Backend and journal I/O (fsyncs) runs here, off the event loop, one worker per account at
         # once: the default executor has min(32, cores + 4) workers, which queued accounts behind others.
         self._io = ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="webhookctl-io")

@@ -114,16 +114,10 @@ def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-def new_client(base_url: str, transport: httpx.AsyncBaseTransport | None, timeout: float,
-               keepalive: int | None = None) -> httpx.AsyncClient:
-    # httpcore checks every idle pooled connection (a getpeername each) on every request and every
-    # response closed: a run never has more requests in flight than its parallelism, so more idle
-    # connections than that are never reused, only scanned.
-    limits = httpx.Limits(max_connections=100, max_keepalive_connections=keepalive or 20)  # httpx's defaults
+def new_client(base_url: str, transport: httpx.AsyncBaseTransport | None, timeout: float) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         base_url=base_url,
         transport=transport,
-        limits=limits,
         verify=_tls_context(),
         timeout=timeout,
         headers={"user-agent": f"webhookctl/{__version__}"},
@@ -148,7 +142,7 @@ class ApiClient:
         # With a pool, the pool's owner (the session) closes the client.
         self._owned = pool is None
         self._client = new_client(base_url, transport, timeout) if pool is None else pool.get(
-            ("httpx", base_url, timeout, transport), lambda: new_client(base_url, transport, timeout, pool.keepalive))
+            ("httpx", base_url, timeout, transport), lambda: new_client(base_url, transport, timeout))
         self.retry = retry or RetryPolicy()
         self.pacer = pacer or Pacer()
         self.calls: Counter[str] = Counter()

@@ -51,12 +51,10 @@ class SharedClients:
     """What every account of one run shares: one HTTP client (connection pool) per base URL.
 
     Keyed by whatever the vendor's client code chooses; the session closes everything at the end.
-    `keepalive`: idle connections each pool keeps, at most (None: the HTTP client's default).
     """
 
-    def __init__(self, keepalive: int | None = None) -> None:
+    def __init__(self) -> None:
         self._items: dict[Hashable, Any] = {}
-        self.keepalive = keepalive
 
     def get(self, key: Hashable, build: Callable[[], T]) -> T:
         if key not in self._items:
