@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import click
@@ -120,25 +120,29 @@ class Presenter:
     def still_working(self, elapsed: float) -> None:
         self.note(f"still working... [{elapsed:.0f} s elapsed]")
 
-    def step_summary(self, markdown: str) -> None:
-        """Inside GitHub Actions, append to the job's step summary (no flag needed)."""
+    def step_summary(self, markdown: str | Callable[[], str]) -> None:
+        """Inside GitHub Actions, append to the job's step summary (no flag needed).
+
+        `markdown` may be a function making it: then it is only made inside Actions (a plan's
+        markdown is another copy of the plan's text, ~2 KB per change)."""
         path = os.environ.get("GITHUB_STEP_SUMMARY")
         if os.environ.get("GITHUB_ACTIONS") == "true" and path:
+            text = markdown if isinstance(markdown, str) else markdown()
             with open(path, "a", encoding="utf-8") as handle:
-                handle.write(self.clean(markdown.rstrip("\n")) + "\n\n")
+                handle.write(self.clean(text.rstrip("\n")) + "\n\n")
 
     def plan(self, plan: Plan, fmt: str) -> None:
         from webhookctl.render import render
 
         plan = plan.masked()  # the URLs' credentials, in every format (a plan is posted to pull requests)
         self.write(render(plan, fmt, color=self.color and fmt == "text"))
-        self.step_summary(render(plan, "markdown"))
+        self.step_summary(lambda: render(plan, "markdown"))
 
     def drift(self, report: DriftReport, fmt: str) -> None:
         from webhookctl.render.drift import render_drift
 
         self.write(render_drift(report, fmt))
-        self.step_summary(render_drift(report, "markdown"))
+        self.step_summary(lambda: render_drift(report, "markdown"))
 
     def outcome(self, outcome: Outcome) -> None:
         marks = {"done": ("✓", "green"), "failed": ("✗", "red"), "skipped": ("-", "yellow"),

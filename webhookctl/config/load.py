@@ -101,7 +101,7 @@ def load_config(
     if not files:
         raise ConfigError(problems)
     if not source.values:
-        source.values[()] = Location(str(files[0]), 1, 1)
+        source.set_value((), str(files[0]), 1, 1)
     parsed, indices, model_problems = _validate(merged, source)
     if "version" not in merged and not problems:
         problems.append(Problem(Location(str(files[0]), 1, 1), "missing 'version: 1' (in at least one file)", ("version",)))

@@ -23,7 +23,6 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -53,28 +52,68 @@ MAX_NUMBER_CHARS = 4300
 MAX_CHARACTER_PROBLEMS = 10
 
 
-@dataclass
-class SourceMap:
-    """Where each value (and each mapping key) of a document was written."""
+# A position packed in one int: file index, line, column (24 bits each: a file read is at most
+# 10 MB, so neither exceeds 2**24; larger figures are clamped, never wrong by another line's bits).
+_BITS = 24
+_MASK = (1 << _BITS) - 1
 
-    values: dict[Path_, Location] = field(default_factory=dict)
-    keys: dict[Path_, Location] = field(default_factory=dict)
+
+def _pack(file_index: int, line: int, column: int) -> int:
+    return (file_index << 2 * _BITS) | (min(line, _MASK) << _BITS) | min(column, _MASK)
+
+
+class SourceMap:
+    """Where each value (and each mapping key) of a document was written.
+
+    One entry per value and key of the configuration (~116,000 per 10,000 destinations), held
+    until the checks have run: each position is one packed int, and a `Location` is built only
+    when a lookup asks for one (a position object per entry was 3x the memory).
+    """
+
+    __slots__ = ("_files", "keys", "values")
+
+    def __init__(self, start: Location | None = None) -> None:
+        self._files: list[str] = []
+        self.values: dict[Path_, int] = {}
+        self.keys: dict[Path_, int] = {}
+        if start is not None:
+            self.set_value((), start.file, start.line, start.column)
+
+    def _file_index(self, file: str) -> int:
+        # A handful of files: a list scan is cheaper than another dict, and keeps the order.
+        if file in self._files:
+            return self._files.index(file)
+        self._files.append(file)
+        return len(self._files) - 1
+
+    def set_value(self, path: Path_, file: str, line: int, column: int) -> None:
+        self.values[path] = _pack(self._file_index(file), line, column)
+
+    def set_key(self, path: Path_, file: str, line: int, column: int) -> None:
+        self.keys[path] = _pack(self._file_index(file), line, column)
+
+    def _location(self, packed: int) -> Location:
+        return Location(self._files[packed >> 2 * _BITS], (packed >> _BITS) & _MASK, packed & _MASK)
 
     def value(self, path: Path_) -> Location:
         """The closest known position: the value itself or its nearest ancestor."""
         for end in range(len(path), -1, -1):
             found = self.values.get(path[:end])
             if found is not None:
-                return found
-        return next(iter(self.values.values()))
+                return self._location(found)
+        return self._location(next(iter(self.values.values())))
 
     def key(self, path: Path_) -> Location:
-        return self.keys.get(path) or self.value(path)
+        found = self.keys.get(path)
+        return self._location(found) if found is not None else self.value(path)
 
     def update(self, other: SourceMap, remap: dict[Path_, Path_] | None = None) -> None:
+        # The other map's file indices, renumbered into this map's list of files.
+        shift = {index: self._file_index(file) - index for index, file in enumerate(other._files)}
         for source, target in ((other.values, self.values), (other.keys, self.keys)):
-            for path, location in source.items():
-                target[_remap(path, remap or {})] = location
+            for path, packed in source.items():
+                moved = shift[packed >> 2 * _BITS]
+                target[_remap(path, remap or {})] = packed + (moved << 2 * _BITS) if moved else packed
 
 
 def _remap(path: Path_, remap: dict[Path_, Path_]) -> Path_:
@@ -288,7 +327,7 @@ class _Reader:
         if depth > MAX_DEPTH:
             self.refuse(self.at(node.line, node.column), f"nesting too deep: more than {MAX_DEPTH} levels (aliases included)")
             raise _Refused
-        self.source.values[path] = self.at(node.line, node.column)
+        self.source.set_value(path, self.file, node.line, node.column)
         if node.kind == "map":
             return self._mapping(node, path, depth)
         if node.kind == "seq":
@@ -312,14 +351,14 @@ class _Reader:
                 ))
                 continue
             seen[key] = here
-            self.source.keys[(*path, key)] = here
+            self.source.set_key((*path, key), self.file, key_node.line, key_node.column)
             result[key] = self.build(value_node, (*path, key), depth + 1)
         # Merge keys: what the mapping writes itself wins, then the merged mappings in order.
         for key_node, value_node in self._merged(node, path, depth):
             key = self._key(key_node, path)
             if key is None or key in result:
                 continue
-            self.source.keys[(*path, key)] = self.at(key_node.line, key_node.column)
+            self.source.set_key((*path, key), self.file, key_node.line, key_node.column)
             result[key] = self.build(value_node, (*path, key), depth + 1)
         return result
 
@@ -393,7 +432,7 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap, list[Problem]]:
     problems say why); otherwise problems are those that spoil one key only.
     """
     reader = _Reader(text, file)
-    start = SourceMap({(): Location(file, 1, 1)})
+    start = SourceMap(Location(file, 1, 1))
     with _no_gc():
         if not reader.characters():
             return None, start, reader.problems
