@@ -314,9 +314,15 @@ def test_ctrl_c_at_the_apply_prompt_aborts_at_once(workspace: Workspace, amigo_s
         return process, leader
 
     def finish(process: subprocess.Popen[bytes], leader: int) -> tuple[int, str]:
-        """Read the terminal until the run closes it (so it never blocks on a full pty), then its exit code."""
+        """Read the terminal until the run closes it (so it never blocks on a full pty), then its exit code.
+
+        Bounded: a run that ignores the Ctrl-C is killed and the test fails, instead of hanging.
+        """
         text = b""
-        while True:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if not select.select([leader], [], [], 1)[0]:
+                continue
             try:
                 chunk = os.read(leader, 65536)
             except OSError:  # EIO: the other side is closed
@@ -324,6 +330,8 @@ def test_ctrl_c_at_the_apply_prompt_aborts_at_once(workspace: Workspace, amigo_s
             if not chunk:
                 break
             text += chunk
+        else:
+            process.kill()
         os.close(leader)
         return process.wait(timeout=60), text.decode()
 

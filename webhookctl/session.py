@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import signal
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -30,6 +31,15 @@ from webhookctl.vendors.vendor import OpenContext, SharedClients
 T = TypeVar("T")
 
 
+def leave_signals_to_the_main_thread() -> None:
+    """For worker threads: block Ctrl-C and SIGTERM here, so the kernel delivers them to the main thread.
+
+    A signal that lands on a worker only sets Python's flag; the main thread, blocked reading an
+    answer at the approval prompt, would not wake up to act on it (Ctrl-C seemed ignored).
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
 class Session:
     def __init__(self, config: Config, parallelism: int | None = None,
                  watch: Callable[[str, Provider], None] | None = None) -> None:
@@ -47,7 +57,8 @@ class Session:
         self.http = SharedClients()
         # Backend and journal I/O (fsyncs) runs here, off the event loop, one worker per account at
         # once: the default executor has min(32, cores + 4) workers, which queued accounts behind others.
-        self._io = ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="webhookctl-io")
+        self._io = ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="webhookctl-io",
+                                      initializer=leave_signals_to_the_main_thread)
 
     def provider(self, name: str) -> Provider:
         if name not in self._providers:

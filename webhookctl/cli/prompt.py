@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import select
 import signal
 import sys
 from collections.abc import Iterator
@@ -35,12 +37,42 @@ def _interruptible() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+def _read_line(prompt: str) -> str:
+    """One line from the terminal, which any Ctrl-C interrupts at once (KeyboardInterrupt).
+
+    A Ctrl-C the kernel hands to another thread (an HTTP library's worker) only sets Python's flag,
+    and a main thread blocked reading the terminal would never act on it; so the read also watches
+    the signal wakeup fd, which the signal writes to whichever thread catches it.
+    """
+    sys.stdout.write(prompt)
+    sys.stdout.flush()
+    stdin = sys.stdin.fileno()
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    previous = signal.set_wakeup_fd(wake_write, warn_on_full_buffer=False)
+    try:
+        line = b""
+        while b"\n" not in line:
+            ready, _, _ = select.select([stdin, wake_read], [], [])
+            if wake_read in ready:
+                raise KeyboardInterrupt
+            chunk = os.read(stdin, 1024)
+            if not chunk:
+                raise EOFError
+            line += chunk
+        return line.split(b"\n", 1)[0].decode(errors="replace")
+    finally:
+        signal.set_wakeup_fd(previous)
+        os.close(wake_read)
+        os.close(wake_write)
+
+
 def approve(question: str, action: str) -> None:
     """Ask; return only when the answer is exactly `yes`, else raise Cancelled (exit 1)."""
     click.echo(f"{question}\n  Only 'yes' will be accepted to approve.\n")
     try:
         with _interruptible():
-            answer = click.prompt("  Enter a value", default="", show_default=False, prompt_suffix=": ")
+            answer = _read_line("  Enter a value: ")
     except (KeyboardInterrupt, EOFError, click.Abort):
         sys.stdout.write("\n")
         raise Cancelled(f"{action} cancelled (interrupted at the prompt); nothing was changed") from None

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import NoReturn, TypeVar
 
 from webhookctl.config.desired import Config
 from webhookctl.config.load import load_config
 from webhookctl.errors import ConfigError, WebhookctlError
 from webhookctl.presenter import Presenter
-from webhookctl.session import Session
+from webhookctl.session import Session, leave_signals_to_the_main_thread
 
 T = TypeVar("T")
 
@@ -52,6 +53,9 @@ def run(presenter: Presenter, config: Config, parallelism: int | None,
     """
 
     async def main() -> T:
+        # asyncio's own threads (name resolution, to_thread) leave signals to the main thread too.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(thread_name_prefix="webhookctl", initializer=leave_signals_to_the_main_thread))
         session = Session(config, parallelism, watch=presenter.watch)
         heartbeat = asyncio.create_task(_heartbeat(presenter, STILL_WORKING_EVERY))
         try:
