@@ -193,13 +193,7 @@ def test_plan_apply_and_drift_jobs(repo: dict[str, object], github: FakeGitHub, 
 
     # Between review and merge a change is made behind webhookctl's back: the reviewed plan
     # is stale, so the apply job refuses it and changes nothing (a new plan would have applied).
-    client = httpx.Client(base_url=f"{amigo_server.url}/v1/acme")
-    token = client.post("/user/signin_with_api_key", headers={
-        "x-api-key": "acme-api-key", "x-api-key-id": "acme-deployer-key", "x-user-id": "acme-deployer"}).json()
-    [target] = [d for d in (amigo_server.emulator.org_document("acme") or {})["destinations"].values()
-                if d["url"].endswith("/conversations")]
-    client.post(f"/webhook_destination/{target['id']}", json={"retry_attempts": 1},
-                headers={"authorization": f"Bearer {token['id_token']}"}).raise_for_status()
+    behind_our_back(amigo_server)
     _, refused = merge(repo, github, planned, 8, "c8" * 20, "m8" * 20)
     assert refused is not None and not refused.succeeded
     assert "stale" in refused.log() and "stale" in refused.summary
@@ -289,3 +283,14 @@ def test_help_says_where_the_markdown_goes() -> None:
     for command in ("plan", "apply", "drift"):
         done = subprocess.run([str(BIN / "webhookctl"), command, "--help"], capture_output=True, text=True)
         assert "GITHUB_STEP_SUMMARY" in done.stdout, command
+
+
+def behind_our_back(amigo_server: AmigoServer) -> None:
+    """Someone changes acme-conversations in the vendor's console: any acme plan made before is stale."""
+    client = httpx.Client(base_url=f"{amigo_server.url}/v1/acme")
+    token = client.post("/user/signin_with_api_key", headers={
+        "x-api-key": "acme-api-key", "x-api-key-id": "acme-deployer-key", "x-user-id": "acme-deployer"}).json()
+    [target] = [d for d in (amigo_server.emulator.org_document("acme") or {})["destinations"].values()
+                if d["url"].endswith("/conversations")]
+    client.post(f"/webhook_destination/{target['id']}", json={"retry_attempts": 1},
+                headers={"authorization": f"Bearer {token['id_token']}"}).raise_for_status()

@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.conftest import AmigoServer, AmiqusServer
@@ -26,7 +25,7 @@ from tests.support.actions import JobResult, matrix_of, needs_result, run_job, r
 from tests.support.backends import Bao
 from tests.support.github import FakeGitHub
 from tests.support.servers import serve_app
-from tests.test_gitops import KIT, ROOT, github, repo  # noqa: F401  (the kit's fixtures)
+from tests.test_gitops import KIT, ROOT, behind_our_back, github, repo  # noqa: F401  (the kit's fixtures)
 from webhookctl.emulator.amigo import AmigoEmulator, AmigoSettings, create_app
 from webhookctl.emulator.amiqus import AmiqusEmulator, AmiqusSettings
 from webhookctl.emulator.amiqus import create_app as amiqus_app
@@ -204,17 +203,6 @@ def unsharded_plan(kit: dict[str, object]) -> subprocess.CompletedProcess[str]:
     env.pop("GITHUB_STEP_SUMMARY", None)
     return subprocess.run([str(WEBHOOKCTL), "plan", "--detailed-exitcode"], cwd=checkout, env=env,
                           capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
-
-
-def behind_our_back(amigo_server: AmigoServer) -> None:
-    """Someone changes acme-conversations in the vendor's console: any acme plan made before is stale."""
-    client = httpx.Client(base_url=f"{amigo_server.url}/v1/acme")
-    token = client.post("/user/signin_with_api_key", headers={
-        "x-api-key": "acme-api-key", "x-api-key-id": "acme-deployer-key", "x-user-id": "acme-deployer"}).json()
-    [target] = [d for d in (amigo_server.emulator.org_document("acme") or {})["destinations"].values()
-                if d["url"].endswith("/conversations")]
-    client.post(f"/webhook_destination/{target['id']}", json={"retry_attempts": 1},
-                headers={"authorization": f"Bearer {token['id_token']}"}).raise_for_status()
 
 
 # One more destination per provider, for a change in any shard (which shard holds which account
