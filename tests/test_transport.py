@@ -30,7 +30,7 @@ from cryptography.x509.oid import NameOID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from webhookctl.vendors.http import ApiClient, new_transport
+from webhookctl.vendors.http import ApiClient, _environment_proxies, new_transport
 from webhookctl.vendors.transport import Http11Transport
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -348,6 +348,7 @@ def test_a_proxy_in_the_environment_is_used_and_no_proxy_is_honoured(monkeypatch
                 serving(keep_alive(lambda request: response(b"direct"))) as (direct, direct_url):
             monkeypatch.setenv("HTTP_PROXY", proxy_url)
             monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+            _environment_proxies.cache_clear()  # read once per process otherwise
             # The vendor's host is never resolved or reached: the proxy (on 127.0.0.1) answers for it.
             through_proxy = ApiClient("http://vendor.invalid/api")
             assert not isinstance(through_proxy._transport, Http11Transport)
@@ -361,4 +362,8 @@ def test_a_proxy_in_the_environment_is_used_and_no_proxy_is_honoured(monkeypatch
             await straight.aclose()
             assert direct.connections == 1 and len(proxied_requests) == 1
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        monkeypatch.undo()
+        _environment_proxies.cache_clear()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import resource
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
@@ -34,6 +35,7 @@ def account_locks(directory: Path, scopes: list[str], timeout: float = 0.0) -> I
     """
     # Its parent (the secrets or state directory) is checked too: a lock beside shared files is no lock.
     private_dir(directory, root=directory.parent)
+    _room_for_files(len(set(scopes)))
     deadline = time.monotonic() + timeout
     with ExitStack() as stack:
         for scope in sorted(set(scopes)):
@@ -66,6 +68,23 @@ def account_locks(directory: Path, scopes: list[str], timeout: float = 0.0) -> I
             handle.write(f"pid {os.getpid()} since {now_text()}")
             handle.flush()
         yield
+
+
+# Descriptors a run needs besides its locks: connections, secrets and journal files, the interpreter's own.
+HEADROOM = 256
+
+
+def _room_for_files(locks: int) -> None:
+    """Each lock is an open file for the whole run: raise the soft limit on open files as far as needed
+    (many systems start at 1,024; a thousand accounts would fail mid-run), or say so before starting."""
+    needed = locks + HEADROOM
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        raise SecretsError(f"this run locks {locks} accounts, one open file each, and this system allows "
+                           f"{hard} open files (ulimit -Hn): split the run with --shard K/N")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
 
 
 @runtime_checkable

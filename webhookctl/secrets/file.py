@@ -79,12 +79,14 @@ class FileBackend:
             fd = os.open(self.directory / ".lock", os.O_WRONLY | os.O_CREAT | os.O_APPEND | NOFOLLOW, 0o600)
         except OSError as error:
             raise SecretsError(f"cannot lock {self.directory}: {error.strerror or type(error).__name__}") from None
-        with open(fd, "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
             try:
                 yield
             finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
 
     def _load(self, path: Path) -> dict[str, Any] | None:
         text = read_text(path, self.directory)

@@ -120,12 +120,19 @@ def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
+@functools.cache
+def _environment_proxies() -> dict[str, str]:
+    # Read once: it scans the whole environment, and a run of many accounts (each with its own
+    # credentials variable) builds a client per account.
+    return urllib.request.getproxies_environment()
+
+
 def proxied(base_url: str) -> str | None:
     """The proxy the environment routes `base_url` through (HTTP(S)_PROXY, ALL_PROXY, NO_PROXY), if any."""
     url = urllib.parse.urlsplit(base_url)
-    proxies = urllib.request.getproxies_environment()
+    proxies = _environment_proxies()
     proxy = proxies.get(url.scheme) or proxies.get("all")
-    if not proxy or urllib.request.proxy_bypass(url.hostname or ""):
+    if not proxy or urllib.request.proxy_bypass_environment(url.hostname or "", proxies):  # type: ignore[attr-defined]
         return None
     return proxy
 
