@@ -118,5 +118,16 @@ class Applier:
             return outcomes, [], []
         # What the plan already reported as blocked is not reported again; settle judges the rest.
         known = frozenset((b.kind, b.name, b.destination_id) for b in self.plan.blocked if b.provider == name)
-        errors, notes = await settle(self.session, name, frozenset(self.plan.targets), self.tolerate, known)
+        errors, notes = await settle(self.session, name, frozenset(self.plan.targets), self.tolerate, known,
+                                     checked=frozenset(o.change.name or "" for o in outcomes if _read_back(o)))
         return outcomes, errors, notes
+
+
+def _read_back(outcome: Outcome) -> bool:
+    """Whether the operation's custody read its record back and checked it (a new secret, stored)."""
+    change = outcome.change
+    if outcome.status != "done" or change.name is None:
+        return False
+    if change.action == "repair-secret":
+        return change.secret_source != "write-live"  # write-live stores what the vendor shows, unchecked
+    return change.action in ("create", "replace", "rotate")

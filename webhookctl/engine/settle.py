@@ -24,10 +24,10 @@ Blocked = tuple[str, str | None, str | None]  # (kind, name, destination id) of 
 
 
 async def settle(session: Session, name: str, targets: frozenset[str], tolerate: frozenset[str],
-                 known: frozenset[Blocked] = frozenset()) -> tuple[list[str], list[str]]:
+                 known: frozenset[Blocked] = frozenset(), checked: frozenset[str] = frozenset()) -> tuple[list[str], list[str]]:
     """(errors, notes) for provider `name` once its changes are done; `known` blocked items are not errors
-    again (the plan reported them)."""
-    snapshot = await session.snapshot(name, check_records=True)
+    again (the plan reported them); `checked` records were read back by their custody in this run."""
+    snapshot = await session.snapshot(name, check_records=True, checked=checked)
     notes, wrote = await session.io(housekeep, session, snapshot)
     if wrote:
         snapshot = replace(snapshot, records=await session.io(session.backend.list_metadata, name))

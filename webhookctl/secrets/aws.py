@@ -48,6 +48,7 @@ def _from_description(description: dict[str, Any]) -> SecretRecord | None:
 
 class AwsBackend:
     kind = "aws-secretsmanager"
+    io_threads: int | None = None  # a network service: calls wait, in parallel
 
     def __init__(self, config: AwsSecrets) -> None:
         self.config = config

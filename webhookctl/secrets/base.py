@@ -9,6 +9,10 @@ from webhookctl.secrets.record import SecretRecord
 
 class SecretsBackend(Protocol):
     kind: str
+    # How many of a run's I/O threads can usefully work on this backend at once: None for as many as
+    # accounts run at once (a network service or a helper process: each call mostly waits), a small
+    # number for local files behind one lock (more threads only take turns at the lock and the GIL).
+    io_threads: int | None
 
     def key_for(self, provider: str, name: str) -> str: ...
 

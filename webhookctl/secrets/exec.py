@@ -28,6 +28,7 @@ from webhookctl.secrets.record import MANAGED_BY, SecretRecord, with_metadata
 
 class ExecBackend:
     kind = "exec"
+    io_threads: int | None = None  # a helper process per call: calls wait, in parallel
 
     def __init__(self, config: ExecSecrets, cwd: Path) -> None:
         self.config = config

@@ -40,6 +40,7 @@ META_SUFFIX = ".meta.json"
 
 class FileBackend:
     kind = "file"
+    io_threads: int | None = 2  # one lock for the directory; a second thread writes journal entries meanwhile
 
     def __init__(self, directory: str | Path, key_template: str = "webhooks/{provider}/{name}") -> None:
         self.directory = Path(directory)

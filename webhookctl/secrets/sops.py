@@ -32,6 +32,7 @@ from webhookctl.secrets.record import MANAGED_BY, SecretRecord, with_metadata
 
 class SopsBackend:
     kind = "sops"
+    io_threads: int | None = 2  # one file, rewritten under one lock
 
     def __init__(self, config: SopsSecrets, environ: Mapping[str, str]) -> None:
         self.config = config

@@ -30,6 +30,7 @@ LOCKS = "webhookctl-locks"
 
 class VaultBackend:
     kind = "vault"
+    io_threads: int | None = None  # a network service: calls wait, in parallel
 
     def __init__(self, config: VaultSecrets, environ: Mapping[str, str]) -> None:
         self.config = config
