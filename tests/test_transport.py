@@ -30,6 +30,7 @@ from cryptography.x509.oid import NameOID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from webhookctl.vendors import transport as transport_module
 from webhookctl.vendors.http import ApiClient, _environment_proxies, new_transport
 from webhookctl.vendors.transport import Http11Transport
 
@@ -139,8 +140,27 @@ def test_an_idle_connection_closed_by_the_server_is_dropped_before_use() -> None
                 if pooled.reader.at_eof():
                     break
                 await asyncio.sleep(0.01)
-            assert not pooled.usable()
+            assert not pooled.usable(asyncio.get_running_loop().time())
             assert (await get(transport, url)).content == b"first"
+            await transport.aclose()
+            assert server.connections == 2
+
+    asyncio.run(main())
+
+
+def test_a_connection_idle_past_the_keep_alive_expiry_is_not_reused(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A server keeping connections open 5 s closes one just as a request reuses it after a 5 s wait
+    # (a rate-limit window): that request fails. The client lets go of idle connections first.
+    monkeypatch.setattr(transport_module, "KEEPALIVE_EXPIRY", 0.2)
+
+    async def main() -> None:
+        async with serving(keep_alive(lambda request: response(b"ok"))) as (server, url):
+            transport = Http11Transport(client_context())
+            assert (await get(transport, url)).content == b"ok"
+            assert (await get(transport, url)).content == b"ok"
+            assert server.connections == 1
+            await asyncio.sleep(0.3)
+            assert (await get(transport, url)).content == b"ok"
             await transport.aclose()
             assert server.connections == 2
 

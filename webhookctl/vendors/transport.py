@@ -35,6 +35,10 @@ import httpx
 _READ_SIZE = 65536
 # Idle connections kept per host; more than the run's parallelism is never useful.
 MAX_IDLE = 32
+# An idle connection older than this is closed, not reused: below the shortest keep-alive timeouts
+# servers use (5 s: uvicorn, Node), so the client lets go first. A server closing a connection just
+# as a request goes out on it would fail that request, and a create cannot be retried blindly.
+KEEPALIVE_EXPIRY = 4.0
 
 
 @dataclass(eq=False)
@@ -42,11 +46,13 @@ class _Connection:
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
     protocol: h11.Connection
+    idle_since: float = 0.0  # the event loop's clock when it went back to the pool
 
-    def usable(self) -> bool:
-        """Idle, and neither side has closed it (asyncio saw any FIN while it sat in the pool)."""
-        return (self.protocol.our_state is h11.IDLE and not self.reader.at_eof()
-                and self.reader.exception() is None and not self.writer.is_closing())
+    def usable(self, now: float) -> bool:
+        """Idle, not for too long, and neither side has closed it (asyncio saw any FIN while it sat in
+        the pool)."""
+        return (self.protocol.our_state is h11.IDLE and now - self.idle_since < KEEPALIVE_EXPIRY
+                and not self.reader.at_eof() and self.reader.exception() is None and not self.writer.is_closing())
 
     def close(self) -> None:
         self.writer.close()
@@ -92,10 +98,10 @@ class Http11Transport(httpx.AsyncBaseTransport):
         return _Connection(reader, writer, h11.Connection(h11.CLIENT))
 
     async def _acquire(self, key: tuple[str, str, int], timeout: float | None) -> _Connection:
-        idle = self._idle.get(key)
+        idle, now = self._idle.get(key), asyncio.get_running_loop().time()
         while idle:
             connection = idle.pop()
-            if connection.usable():
+            if connection.usable(now):
                 return connection
             connection.close()
         return await self._connect(*key, timeout)
@@ -105,7 +111,8 @@ class Http11Transport(httpx.AsyncBaseTransport):
         if protocol.our_state is h11.DONE and protocol.their_state is h11.DONE:
             protocol.start_next_cycle()
             idle = self._idle.setdefault(key, [])
-            if connection.usable() and len(idle) < MAX_IDLE:
+            connection.idle_since = asyncio.get_running_loop().time()
+            if connection.usable(connection.idle_since) and len(idle) < MAX_IDLE:
                 idle.append(connection)
                 return
         connection.close()
