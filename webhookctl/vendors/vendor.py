@@ -19,7 +19,6 @@ Contract:
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
@@ -63,6 +62,9 @@ class SharedClients:
         return item
 
     async def aclose(self) -> None:
+        # Imported here: `validate` reads this module for the registry and never runs a loop.
+        import asyncio
+
         items, self._items = list(self._items.values()), {}
         await asyncio.gather(*(item.aclose() for item in items if hasattr(item, "aclose")))
 
