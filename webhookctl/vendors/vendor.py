@@ -23,12 +23,15 @@ import builtins
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from webhookctl.configbase import DestinationFields, ProviderConfig
 from webhookctl.model import Capabilities
-from webhookctl.vendors.contract import Provider
+
+if TYPE_CHECKING:
+    # Annotations only: the registry (validate) needs no client contract, nor its dataclasses.
+    from webhookctl.vendors.contract import Provider
 
 T = TypeVar("T")
 
