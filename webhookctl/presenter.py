@@ -7,7 +7,6 @@ whoever wrote the text (a vendor's error, a backend helper's stderr, a plan).
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -80,6 +79,8 @@ class Presenter:
         click.echo(self.clean(f"error: {text}"), file=self.err)
 
     def json(self, data: Any) -> None:
+        import json  # JSON output only
+
         self.echo(json.dumps(data, indent=2, sort_keys=False))
 
     def fail(self, message: str, kind: str = "runtime") -> NoReturn:
