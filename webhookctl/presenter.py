@@ -7,7 +7,6 @@ whoever wrote the text (a vendor's error, a backend helper's stderr, a plan).
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -15,7 +14,6 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import click
 
-from webhookctl import outputs
 from webhookctl.config.problems import Problem, field_path
 from webhookctl.redact import RUN, Redactor, clean
 from webhookctl.terminal import color_for, output_format
@@ -38,6 +36,8 @@ def _github_escape(text: str, property_value: bool = False) -> str:
 
 def error_document(kind: str, message: str, problems: Sequence[Problem] = ()) -> str:
     """The JSON a failed `--format json` command prints on stdout (schemas/error.schema.json)."""
+    from webhookctl import outputs
+
     detail = outputs.ErrorDetail.model_validate({"kind": kind, "message": message,
                                                  "problems": [p.as_dict() for p in problems]})
     return outputs.ErrorOutput(error=detail).model_dump_json(indent=2)
@@ -79,6 +79,8 @@ class Presenter:
         click.echo(self.clean(f"error: {text}"), file=self.err)
 
     def json(self, data: Any) -> None:
+        import json  # JSON output only
+
         self.echo(json.dumps(data, indent=2, sort_keys=False))
 
     def fail(self, message: str, kind: str = "runtime") -> NoReturn:
@@ -176,6 +178,8 @@ class Presenter:
 
     def problems(self, problems: Sequence[Problem], fmt: str) -> None:
         if fmt == "json":
+            from webhookctl import outputs  # its models are built only for JSON output
+
             self.echo(outputs.ValidateOutput.model_validate(
                 {"valid": False, "problems": [p.as_dict() for p in problems]}).model_dump_json(indent=2,
                                                                                 exclude_none=True))
@@ -195,6 +199,8 @@ class Presenter:
 
     def valid(self, files: int, providers: int, destinations: int, fmt: str) -> None:
         if fmt == "json":
+            from webhookctl import outputs
+
             self.echo(outputs.ValidateOutput(valid=True, files=files, providers=providers,
                                              destinations=destinations).model_dump_json(indent=2))
         elif fmt == "text":

@@ -20,7 +20,6 @@ but `model.Secret`), so that every layer that prints, logs or raises can use it.
 from __future__ import annotations
 
 import base64
-import json
 import re
 import threading
 from collections.abc import Iterable
@@ -85,6 +84,8 @@ def mask_urls(text: str) -> str:
 
 def _encodings(value: str) -> set[str]:
     """The value as written raw and as it commonly appears once escaped or encoded."""
+    import json  # here, not at the top: `validate` and `--help` print without ever seeing a secret
+
     raw = value.encode("utf-8", errors="surrogatepass")
     forms = {
         value,

@@ -7,13 +7,15 @@ colour when the stream is a terminal.
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from collections.abc import Mapping
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
+
+if TYPE_CHECKING:
+    import logging
 
 COLOR_KEY = "webhookctl.color"
 DEBUG_LOGGER = "webhookctl"
@@ -28,36 +30,46 @@ def remember(ctx: click.Context, color: bool | None, debug: bool) -> None:
 
 def enable_debug() -> None:
     """Log requests (method, path, status, timing) to stderr; credentials and bodies are never logged."""
+    # logging is imported when --debug asks for it: every command line (--help too) passes through here.
+    import logging
+
     logger = logging.getLogger(DEBUG_LOGGER)
     if not any(getattr(h, "webhookctl_debug", False) for h in logger.handlers):
-        handler = _StderrHandler()
+        handler = _stderr_handler()
         handler.setFormatter(logging.Formatter("debug: %(message)s"))
         logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
 
 
 def disable_debug() -> None:
+    import logging
+
     logger = logging.getLogger(DEBUG_LOGGER)
     for handler in [h for h in logger.handlers if getattr(h, "webhookctl_debug", False)]:
         logger.removeHandler(handler)
     logger.setLevel(logging.NOTSET)
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to the sys.stderr of the moment (click's test runner swaps it)."""
+def _stderr_handler() -> logging.Handler:
+    import logging
 
-    webhookctl_debug = True
+    class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+        """Writes to the sys.stderr of the moment (click's test runner swaps it)."""
 
-    def __init__(self) -> None:
-        super().__init__()
+        webhookctl_debug = True
 
-    @property
-    def stream(self) -> TextIO:
-        return sys.stderr
+        def __init__(self) -> None:
+            super().__init__()
 
-    @stream.setter
-    def stream(self, value: TextIO) -> None:
-        pass
+        @property
+        def stream(self) -> TextIO:
+            return sys.stderr
+
+        @stream.setter
+        def stream(self, value: TextIO) -> None:
+            pass
+
+    return StderrHandler()
 
 
 def color_for(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
-from click.shell_completion import CompletionItem, get_completion_class
+
+if TYPE_CHECKING:
+    # Every command is loaded through `complete_names`; click's completion module is needed only
+    # when a shell asks for completions (or for the script).
+    from click.shell_completion import CompletionItem
 
 # Parameters that take a destination name, and those that take a provider name (by parameter name).
 DESTINATION_PARAMS = {"name", "names", "targets", "rotate"}
@@ -22,10 +28,14 @@ def _configured(ctx: click.Context) -> tuple[list[str], list[str]]:
 
 
 def _destinations(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    from click.shell_completion import CompletionItem
+
     return [CompletionItem(name) for name in _configured(ctx)[0] if name.startswith(incomplete)]
 
 
 def _providers(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    from click.shell_completion import CompletionItem
+
     return [CompletionItem(name) for name in _configured(ctx)[1] if name.startswith(incomplete)]
 
 
@@ -53,6 +63,8 @@ def completion(ctx: click.Context, shell: str) -> None:
     zsh:  eval "$(webhookctl completion zsh)"    (in ~/.zshrc)
     fish: webhookctl completion fish > ~/.config/fish/completions/webhookctl.fish
     """
+    from click.shell_completion import get_completion_class
+
     root = ctx.find_root().command
     completer = get_completion_class(shell)
     assert completer is not None

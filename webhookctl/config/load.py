@@ -9,7 +9,6 @@ shared through merge keys live (`x-amigo: &amigo {...}`, then `<<: *amigo`).
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -323,6 +322,8 @@ def _problem(loc: Path_, kind: str, message: str, document: Any, source: SourceM
         key = str(path[-1])
         message = f"unknown key {key!r}"
         if model is not None:
+            import difflib  # only for an unknown key: a valid configuration never needs it
+
             close = difflib.get_close_matches(key, list(model.model_fields), n=1)
             message += f", did you mean {close[0]!r}?" if close else f"; expected one of {', '.join(model.model_fields)}"
         return Problem(source.key(path), message, path)

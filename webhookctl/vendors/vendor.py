@@ -19,17 +19,19 @@ Contract:
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from webhookctl.configbase import DestinationFields, ProviderConfig
 from webhookctl.model import Capabilities
-from webhookctl.vendors.contract import Provider
+
+if TYPE_CHECKING:
+    # Annotations only: the registry (validate) needs no client contract, nor its dataclasses.
+    from webhookctl.vendors.contract import Provider
 
 T = TypeVar("T")
 
@@ -63,6 +65,9 @@ class SharedClients:
         return item
 
     async def aclose(self) -> None:
+        # Imported here: `validate` reads this module for the registry and never runs a loop.
+        import asyncio
+
         items, self._items = list(self._items.values()), {}
         await asyncio.gather(*(item.aclose() for item in items if hasattr(item, "aclose")))
 

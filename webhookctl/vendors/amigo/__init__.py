@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from webhookctl.vendors.amigo.catalogue import CAPABILITIES, RETRY_ATTEMPTS_DEFAULT
 from webhookctl.vendors.amigo.config import AmigoConfig, AmigoFields
-from webhookctl.vendors.contract import Provider
 from webhookctl.vendors.vendor import FieldProblem, OpenContext, normalised_address
+
+if TYPE_CHECKING:
+    # Annotations only: the registry (validate) needs no client contract, nor its dataclasses.
+    from webhookctl.vendors.contract import Provider
 
 
 class AmigoVendor:

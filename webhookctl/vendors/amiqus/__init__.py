@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from webhookctl.vendors.amiqus.catalogue import CAPABILITIES, PRODUCTION_URLS, SUBSCRIBABLE
 from webhookctl.vendors.amiqus.config import AmiqusConfig, AmiqusFields
-from webhookctl.vendors.contract import Provider
 from webhookctl.vendors.vendor import FieldProblem, OpenContext, normalised_address
+
+if TYPE_CHECKING:
+    # Annotations only: the registry (validate) needs no client contract, nor its dataclasses.
+    from webhookctl.vendors.contract import Provider
 
 
 def token_hint(token: str) -> str:
