@@ -201,6 +201,22 @@ def test_any_framing_split_anywhere_arrives_whole(body: bytes, chunked: bool, ch
     asyncio.run(main())
 
 
+def test_a_body_larger_than_the_socket_buffers_is_sent_whole() -> None:
+    body = bytes(range(256)) * 16384  # 4 MiB: the write cannot complete at once, so it is drained
+
+    async def main() -> None:
+        async with serving(keep_alive(lambda request: response(str(len(request.partition(b"\r\n\r\n")[2])).encode()))) \
+                as (_, url):
+            transport = Http11Transport(client_context())
+            request = httpx.Request("POST", url, content=body, extensions={"timeout": httpx.Timeout(10).as_dict()})
+            answer = await transport.handle_async_request(request)
+            await answer.aread()
+            assert answer.content == str(len(body)).encode()
+            await transport.aclose()
+
+    asyncio.run(main())
+
+
 def test_a_compressed_body_is_decoded() -> None:
     packed = gzip.compress(b'{"a":1}')
 

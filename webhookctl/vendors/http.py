@@ -184,6 +184,7 @@ class ApiClient:
         self.calls: Counter[str] = Counter()
         # Vendor clock minus ours, from the last Date header (rotation windows are the vendor's time).
         self.clock_skew = 0.0
+        self._date: tuple[str, float] = ("", 0.0)  # the last Date header, and its time
         self.on_retry: Callable[[str, str, int, float], None] | None = None
 
     async def aclose(self) -> None:
@@ -207,10 +208,13 @@ class ApiClient:
         value = response.headers.get("date")
         if not value:
             return
-        try:
-            self.clock_skew = parsedate_to_datetime(value).timestamp() - time.time()
-        except (TypeError, ValueError):
-            return
+        # Dates have whole seconds, so most answers repeat the last one: parse each text once.
+        if value != self._date[0]:
+            try:
+                self._date = (value, parsedate_to_datetime(value).timestamp())
+            except (TypeError, ValueError):
+                return
+        self.clock_skew = self._date[1] - time.time()
 
     def vendor_now(self) -> datetime:
         # Date has whole seconds; below that, skew is noise.

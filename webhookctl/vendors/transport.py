@@ -143,8 +143,9 @@ class Http11Transport(httpx.AsyncBaseTransport):
                 data += protocol.send(h11.Data(data=body))
             data += protocol.send(h11.EndOfMessage())
             writer.write(data)
-            async with asyncio.timeout(write_timeout):
-                await writer.drain()
+            if writer.transport.get_write_buffer_size():  # the socket did not take it all at once
+                async with asyncio.timeout(write_timeout):
+                    await writer.drain()
         head: h11.Response | None = None
         chunks: list[bytes] = []
         with _mapped(httpx.ReadTimeout, httpx.ReadError):
