@@ -28,9 +28,15 @@ async def settle(session: Session, name: str, targets: frozenset[str], tolerate:
     """(errors, notes) for provider `name` once its changes are done; `known` blocked items are not errors
     again (the plan reported them); `checked` records were read back by their custody in this run."""
     snapshot = await session.snapshot(name, check_records=True, checked=checked)
-    notes, wrote = await session.io(housekeep, session, snapshot)
-    if wrote:
-        snapshot = replace(snapshot, records=await session.io(session.backend.list_metadata, name))
+
+    def tidy() -> tuple[list[str], list[SecretRecord] | None]:
+        # Housekeeping, then the records as they now are: in one trip to the I/O threads.
+        notes, wrote = housekeep(session, snapshot)
+        return notes, session.backend.list_metadata(name) if wrote else None
+
+    notes, records = await session.io(tidy)
+    if records is not None:
+        snapshot = replace(snapshot, records=records)
     errors = [f"{name}: after apply, {error}" for error in judge(session, snapshot, targets, tolerate, known)]
     return errors, notes
 
