@@ -53,7 +53,7 @@ class Session:
         self.records_unchecked = False
         self.journal = Journal(self.state_dir / "journal", escrow_key(config.settings.escrow_key))
         self._providers: dict[str, Provider] = {}
-        # One connection pool per base URL for every account of the run.
+        # One HTTP transport (a keep-alive pool per server) for every account of the run.
         self.http = SharedClients()
         # Backend and journal I/O (fsyncs) runs here, off the event loop: one worker per account at once
         # for a backend whose calls wait (a network service), fewer for local files behind one lock,

@@ -50,7 +50,7 @@ class FieldProblem:
 
 
 class SharedClients:
-    """What every account of one run shares: one HTTP client (connection pool) per base URL.
+    """What every account of one run shares: its HTTP transports (one keep-alive pool per server).
 
     Keyed by whatever the vendor's client code chooses; the session closes everything at the end.
     """
