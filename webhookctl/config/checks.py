@@ -72,7 +72,6 @@ def semantic_problems(
     desired: list[DesiredDestination] = []
     for index, destination in zip(indices, destinations, strict=True):
         path: Path_ = ("destinations", index)
-        here = source.value(path)
         first = seen_names.get(destination.name)
         if first is not None:
             problems.append(Problem(source.value((*path, "name")),
@@ -118,7 +117,7 @@ def semantic_problems(
         max_age: timedelta | None = rotation.max_age_delta if rotation else None
         desired.append(DesiredDestination(
             name=destination.name, provider=destination.provider, url=destination.url, fields=fields,
-            rotation_max_age=max_age, protect=destination.protect, location=here,
+            rotation_max_age=max_age, protect=destination.protect,
         ))
 
     problems += _cap_problems(per_account, providers, accounts, source)

@@ -10,7 +10,6 @@ from typing import Any
 
 from webhookctl.config.models import DefaultsBase, Settings
 from webhookctl.config.models import Secrets as SecretsConfig
-from webhookctl.config.problems import Location
 from webhookctl.configbase import ProviderConfig
 
 
@@ -23,7 +22,6 @@ class DesiredDestination:
     fields: dict[str, Any]
     rotation_max_age: timedelta | None
     protect: bool
-    location: Location
 
 
 @dataclass(frozen=True)

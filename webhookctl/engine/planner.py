@@ -11,7 +11,6 @@ before creates need them.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from webhookctl.config.desired import Config, DesiredDestination
 from webhookctl.engine.account import Account, KeyFor, PlanOptions, replace_or_skip
 from webhookctl.engine.binding import Binding, bind
+from webhookctl.engine.canonical import canonical_parts
 from webhookctl.engine.plan import (
     Blocked,
     Change,
@@ -62,18 +62,21 @@ def config_digest(config: Config) -> str:
 
 
 def _config_digest(config: Config) -> str:
-    data = {
+    head = {
         "providers": {name: provider.model_dump(mode="json") for name, provider in sorted(config.providers.items())},
         "secrets": config.secrets.model_dump(mode="json"),
         "settings": config.settings.model_dump(mode="json", exclude={"parallelism"}),
-        "destinations": [
-            {"name": d.name, "provider": d.provider, "url": d.url, "fields": d.fields, "protect": d.protect,
-             "rotation_max_age": d.rotation_max_age.total_seconds() if d.rotation_max_age else None}
-            for d in config.destinations
-        ],
     }
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    destinations = (
+        {"name": d.name, "provider": d.provider, "url": d.url, "fields": d.fields, "protect": d.protect,
+         "rotation_max_age": d.rotation_max_age.total_seconds() if d.rotation_max_age else None}
+        for d in config.destinations
+    )
+    # Hashed as it is written, one destination at a time (canonical.py).
+    digest = hashlib.sha256()
+    for part in canonical_parts(head, "destinations", destinations, default=str):
+        digest.update(part.encode())
+    return "sha256:" + digest.hexdigest()
 
 
 def build_plan(
