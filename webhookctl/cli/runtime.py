@@ -52,19 +52,26 @@ def run(presenter: Presenter, config: Config, parallelism: int | None,
     stderr, and a long run says now and then that it is still working.
     """
 
-    async def main() -> T:
+    # The work's result is handed back beside the main task, not as its result: on its way out,
+    # asyncio.run (Python 3.11) asks signal.getsignal for its SIGINT handler, a partial holding the
+    # main task, and that builds a ValueError message with repr() of it, result included: the
+    # whole plan's repr, ~60 MB at 10,000 changes, twice.
+    results: list[T] = []
+
+    async def main() -> None:
         # asyncio's own threads (name resolution, to_thread) leave signals to the main thread too.
         asyncio.get_running_loop().set_default_executor(
             ThreadPoolExecutor(thread_name_prefix="webhookctl", initializer=leave_signals_to_the_main_thread))
         session = Session(config, parallelism, watch=presenter.watch)
         heartbeat = asyncio.create_task(_heartbeat(presenter, STILL_WORKING_EVERY))
         try:
-            return await work(session)
+            results.append(await work(session))
         finally:
             heartbeat.cancel()
             await session.aclose()
 
     try:
-        return asyncio.run(main())
+        asyncio.run(main())
+        return results[0]
     except WebhookctlError as error:
         presenter.fail(str(error))
