@@ -13,7 +13,8 @@ from webhookctl.config.models import Secrets as SecretsConfig
 from webhookctl.configbase import ProviderConfig
 
 
-@dataclass(frozen=True)
+# slots: a configuration holds one per destination (100,000 in the largest estates).
+@dataclass(frozen=True, slots=True)
 class DesiredDestination:
     name: str
     provider: str

@@ -217,6 +217,7 @@ class _Reader:
         self.source = SourceMap() if positions else NoPositions()
         self._resolve: Any = Resolver().resolve
         self._constructor = SafeConstructor()
+        self._strings: dict[str, str] = {}
 
     def at(self, line: int, column: int) -> Location:
         return Location(self.file, line, column)
@@ -426,7 +427,9 @@ class _Reader:
     def _scalar(self, node: _Node, path: Path_) -> Any:
         tag, value = node.tag, node.value
         if tag in (STR, TIMESTAMP, MERGE):
-            return value
+            # One string for equal values (each destination's provider, its event types...): the
+            # configuration keeps them for the whole run.
+            return self._strings.setdefault(value, value)
         if tag == NULL:
             return None
         here = self.at(node.line, node.column)
