@@ -11,6 +11,7 @@ before creates need them.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -32,13 +33,20 @@ from webhookctl.engine.plan import (
 from webhookctl.engine.secretplan import SecretJudge
 from webhookctl.errors import PlanError
 from webhookctl.model import Capabilities, LiveDestination
-from webhookctl.snapshot import Snapshot, normalized
+from webhookctl.snapshot import Snapshot
 
 LEVELS = {"adopt": 0, "delete": 1, "replace": 2, "update": 3, "create": 4, "repair-secret": 5, "rotate": 5}
 
 
 def state_of(destination: LiveDestination | DesiredDestination, set_fields: frozenset[str]) -> dict[str, Any]:
-    return {"url": destination.url, **normalized(dict(destination.fields), set_fields)}
+    """The URL and the fields, set fields sorted (`snapshot.normalized`). A list already in order is
+    kept, not copied: a plan holds one state per change, and its lists are never changed."""
+    state: dict[str, Any] = {"url": destination.url}
+    for name, value in destination.fields.items():
+        if name in set_fields and isinstance(value, list) and any(b < a for a, b in itertools.pairwise(value)):
+            value = sorted(value)
+        state[name] = value
+    return state
 
 
 def field_diff(before: dict[str, Any], after: dict[str, Any], caps: Capabilities) -> list[FieldChange]:
