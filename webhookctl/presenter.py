@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import click
@@ -61,9 +61,12 @@ class Presenter:
     def echo(self, text: str = "") -> None:
         click.echo(self.clean(text), file=self.out, color=self.color)
 
-    def write(self, text: str) -> None:
-        """`text` as is (no newline added), cleaned like every other line."""
-        self.out.write(self.clean(text))
+    def write(self, text: str | Iterable[str]) -> None:
+        """`text` as is (no newline added), cleaned like every other line; or pieces of it, each
+        ending a line, cleaned and written as they come (URLs never span lines; a secret that did
+        would be masked only within a piece: the text written this way is a plan's, which holds none)."""
+        for part in [text] if isinstance(text, str) else text:
+            self.out.write(self.clean(part))
         self.out.flush()
 
     def style(self, text: str, **styles: Any) -> str:
@@ -135,9 +138,11 @@ class Presenter:
 
     def plan(self, plan: Plan, fmt: str) -> None:
         from webhookctl.render import render
+        from webhookctl.render.text import TextRenderer
 
         plan = plan.masked()  # the URLs' credentials, in every format (a plan is posted to pull requests)
-        self.write(render(plan, fmt, color=self.color and fmt == "text"))
+        color = self.color and fmt == "text"
+        self.write(TextRenderer(color=color).parts(plan) if fmt == "text" else render(plan, fmt, color=color))
         self.step_summary(lambda: render(plan, "markdown"))
 
     def drift(self, report: DriftReport, fmt: str) -> None:

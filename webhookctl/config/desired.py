@@ -10,11 +10,11 @@ from typing import Any
 
 from webhookctl.config.models import DefaultsBase, Settings
 from webhookctl.config.models import Secrets as SecretsConfig
-from webhookctl.config.problems import Location
 from webhookctl.configbase import ProviderConfig
 
 
-@dataclass(frozen=True)
+# slots: a configuration holds one per destination (100,000 in the largest estates).
+@dataclass(frozen=True, slots=True)
 class DesiredDestination:
     name: str
     provider: str
@@ -23,7 +23,6 @@ class DesiredDestination:
     fields: dict[str, Any]
     rotation_max_age: timedelta | None
     protect: bool
-    location: Location
 
 
 @dataclass(frozen=True)

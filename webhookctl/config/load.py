@@ -22,7 +22,7 @@ from webhookctl.config.checks import semantic_problems
 from webhookctl.config.desired import Config
 from webhookctl.config.environment import interpolate
 from webhookctl.config.problems import Location, Path_, Problem
-from webhookctl.config.yamlsource import SourceMap, load_yaml
+from webhookctl.config.yamlsource import NoPositions, SourceMap, load_yaml
 from webhookctl.errors import ConfigError
 from webhookctl.extras import missing_extra
 from webhookctl.vendors import registry
@@ -74,29 +74,37 @@ def load_config(
 
     `check_extras` (validate) also reports a secrets backend whose extra is not installed; the
     commands that use the backend say so in one line when they open it.
+
+    The files are read twice only when they have a problem: first without a source map (the
+    position of every key and value, ~60% of reading's memory), which a valid configuration never
+    consults; then, to locate the problems, with one. A file the first reading refused as a whole
+    is not read again: the reader locates its problems itself.
     """
     environ = os.environ if environ is None else environ
     files, problems = expand(config_paths(paths, environ))
+    refused: dict[Path, list[Problem]] = {}
+    try:
+        return _load(files, list(problems), environ, require_env, check_extras, refused, positions=False)
+    except ConfigError:
+        pass
+    return _load(files, problems, environ, require_env, check_extras, refused, positions=True)
+
+
+def _load(
+    files: list[Path],
+    problems: list[Problem],
+    environ: Mapping[str, str],
+    require_env: bool,
+    check_extras: bool,
+    refused: dict[Path, list[Problem]],
+    positions: bool,
+) -> Config:
     merged: dict[str, Any] = {"providers": {}, "destinations": []}
-    source = SourceMap()
+    source = SourceMap() if positions else NoPositions()
     origins: dict[tuple[str, str], Location] = {}
     references: dict[Path_, list[str]] = {}
     for file in files:
-        text, read_problem = _read(file)
-        if text is None:
-            problems.append(read_problem or Problem(Location(str(file), 1, 1), "cannot read"))
-            continue
-        document, file_source, file_problems = load_yaml(text, str(file))
-        problems += file_problems
-        if document is None:
-            continue
-        if not isinstance(document, dict):
-            problems.append(Problem(file_source.value(()), "a configuration file must be a mapping of keys"))
-            continue
-        document = {k: v for k, v in document.items() if not str(k).startswith(EXTENSION_PREFIX)}
-        document, env_problems = interpolate(document, file_source, environ, require_env, references)
-        problems += env_problems
-        problems += _merge(merged, document, file_source, source, origins)
+        problems += _load_file(file, merged, source, origins, references, environ, require_env, refused, positions)
     if not files:
         raise ConfigError(problems)
     if not source.values:
@@ -107,15 +115,46 @@ def load_config(
     problems += model_problems
     config = None
     if parsed is not None:
-        config, check_problems = semantic_problems(
-            parsed, source, [str(f) for f in files], indices, _failed_providers(merged, parsed)
-        )
+        failed = _failed_providers(merged, parsed)
+        del merged  # the raw documents: validated, and (with positions) no longer needed to describe a problem
+        config, check_problems = semantic_problems(parsed, source, [str(f) for f in files], indices, failed)
         problems += check_problems
     if check_extras:  # this machine's installed extras
         problems += missing_extras(parsed, source)
     if problems or config is None:
         raise ConfigError(sorted(set(problems), key=lambda p: (p.location, p.message)))
     return replace(config, env_references=_provider_references(references))
+
+
+def _load_file(
+    file: Path,
+    merged: dict[str, Any],
+    source: SourceMap,
+    origins: dict[tuple[str, str], Location],
+    references: dict[Path_, list[str]],
+    environ: Mapping[str, str],
+    require_env: bool,
+    refused: dict[Path, list[Problem]],
+    positions: bool,
+) -> list[Problem]:
+    """Read one file and merge it into `merged` (its own document is dropped on return)."""
+    if file in refused:
+        return refused[file]
+    text, read_problem = _read(file)
+    if text is None:
+        return [read_problem or Problem(Location(str(file), 1, 1), "cannot read")]
+    document, file_source, problems = load_yaml(text, str(file), positions)
+    del text
+    if document is None:
+        refused[file] = problems
+        return problems
+    if not isinstance(document, dict):
+        return [*problems, Problem(file_source.value(()), "a configuration file must be a mapping of keys")]
+    document = {k: v for k, v in document.items() if not str(k).startswith(EXTENSION_PREFIX)}
+    document, env_problems = interpolate(document, file_source, environ, require_env, references)
+    problems += env_problems
+    problems += _merge(merged, document, file_source, source, origins)
+    return problems
 
 
 def missing_extras(parsed: models.ConfigFileBase | None, source: SourceMap) -> list[Problem]:
@@ -286,6 +325,9 @@ def _validate(
     for index, raw in enumerate(raw_destinations if isinstance(raw_destinations, list) else []):
         destination = _checked(models.destination_model(), raw, ("destinations", index), document, source,
                                problems)
+        # Validated (and any problem described): the raw entry is not needed again, and 10,000 of them
+        # held next to their models were ~6 MB.
+        raw_destinations[index] = None
         if destination is not None and destination.provider in providers and providers[destination.provider] is None:
             continue  # its provider is already reported
         if destination is not None:

@@ -11,7 +11,7 @@ before creates need them.
 from __future__ import annotations
 
 import hashlib
-import json
+import itertools
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 from webhookctl.config.desired import Config, DesiredDestination
 from webhookctl.engine.account import Account, KeyFor, PlanOptions, replace_or_skip
 from webhookctl.engine.binding import Binding, bind
+from webhookctl.engine.canonical import canonical_parts
 from webhookctl.engine.plan import (
     Blocked,
     Change,
@@ -32,13 +33,20 @@ from webhookctl.engine.plan import (
 from webhookctl.engine.secretplan import SecretJudge
 from webhookctl.errors import PlanError
 from webhookctl.model import Capabilities, LiveDestination
-from webhookctl.snapshot import Snapshot, normalized
+from webhookctl.snapshot import Snapshot
 
 LEVELS = {"adopt": 0, "delete": 1, "replace": 2, "update": 3, "create": 4, "repair-secret": 5, "rotate": 5}
 
 
 def state_of(destination: LiveDestination | DesiredDestination, set_fields: frozenset[str]) -> dict[str, Any]:
-    return {"url": destination.url, **normalized(dict(destination.fields), set_fields)}
+    """The URL and the fields, set fields sorted (`snapshot.normalized`). A list already in order is
+    kept, not copied: a plan holds one state per change, and its lists are never changed."""
+    state: dict[str, Any] = {"url": destination.url}
+    for name, value in destination.fields.items():
+        if name in set_fields and isinstance(value, list) and any(b < a for a, b in itertools.pairwise(value)):
+            value = sorted(value)
+        state[name] = value
+    return state
 
 
 def field_diff(before: dict[str, Any], after: dict[str, Any], caps: Capabilities) -> list[FieldChange]:
@@ -62,18 +70,21 @@ def config_digest(config: Config) -> str:
 
 
 def _config_digest(config: Config) -> str:
-    data = {
+    head = {
         "providers": {name: provider.model_dump(mode="json") for name, provider in sorted(config.providers.items())},
         "secrets": config.secrets.model_dump(mode="json"),
         "settings": config.settings.model_dump(mode="json", exclude={"parallelism"}),
-        "destinations": [
-            {"name": d.name, "provider": d.provider, "url": d.url, "fields": d.fields, "protect": d.protect,
-             "rotation_max_age": d.rotation_max_age.total_seconds() if d.rotation_max_age else None}
-            for d in config.destinations
-        ],
     }
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    destinations = (
+        {"name": d.name, "provider": d.provider, "url": d.url, "fields": d.fields, "protect": d.protect,
+         "rotation_max_age": d.rotation_max_age.total_seconds() if d.rotation_max_age else None}
+        for d in config.destinations
+    )
+    # Hashed as it is written, one destination at a time (canonical.py).
+    digest = hashlib.sha256()
+    for part in canonical_parts(head, "destinations", destinations, default=str):
+        digest.update(part.encode())
+    return "sha256:" + digest.hexdigest()
 
 
 def build_plan(

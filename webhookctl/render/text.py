@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import click
 
 from webhookctl.engine.plan import SYMBOLS, Change, Plan
@@ -42,11 +44,16 @@ class TextRenderer:
         return [*lines, ""]
 
     def render(self, plan: Plan) -> str:
-        out: list[str] = []
+        return "".join(self.parts(plan))
+
+    def parts(self, plan: Plan) -> Iterator[str]:
+        """The rendered text in pieces, each ending a line: one per change, so that a plan of
+        100,000 changes is written as it is rendered, never held whole (~70 MB of text)."""
         if plan.changes:
-            out += ["webhookctl will perform the following actions:", ""]
+            yield "webhookctl will perform the following actions:\n\n"
             for change in plan.changes:
-                out += self.change(change)
+                yield "\n".join(self.change(change)) + "\n"
+        out: list[str] = []
         for skipped in plan.skipped:
             out.append(f"  # {skipped.provider}/{skipped.name}: {skipped.action} skipped: {skipped.reason}")
         if plan.skipped:
@@ -63,4 +70,4 @@ class TextRenderer:
         if plan.warnings:
             out.append("")
         out.append(summary_line(plan))
-        return "\n".join(out) + "\n"
+        yield "\n".join(out) + "\n"
