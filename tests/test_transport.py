@@ -217,6 +217,23 @@ def test_a_body_larger_than_the_socket_buffers_is_sent_whole() -> None:
     asyncio.run(main())
 
 
+def test_a_body_framed_by_the_servers_close_arrives_whole_and_the_connection_is_not_reused() -> None:
+    async def close_delimited(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end")
+        await writer.drain()  # then the handler returns and the server closes: the body's end
+
+    async def main() -> None:
+        async with serving(close_delimited) as (server, url):
+            transport = Http11Transport(client_context())
+            assert (await get(transport, url)).content == b"until the end"
+            assert (await get(transport, url)).content == b"until the end"
+            await transport.aclose()
+            assert server.connections == 2
+
+    asyncio.run(main())
+
+
 def test_a_compressed_body_is_decoded() -> None:
     packed = gzip.compress(b'{"a":1}')
 
