@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from datetime import timedelta
 from typing import Any
@@ -140,12 +139,9 @@ def semantic_problems(
 def _shared(fields: dict[str, Any], seen: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """One dict for equal vendor fields (most destinations of an estate declare the same): ~250 bytes
     per destination otherwise. Nothing changes a destination's fields after this (the planner copies
-    them); equal means equal JSON, keys in the same order (so True and 1 are not the same field)."""
-    try:
-        key = json.dumps(fields)
-    except (TypeError, ValueError):
-        return fields
-    return seen.setdefault(key, fields)
+    them); equal means the same repr, keys in the same order (so True and 1 are not the same field).
+    A repr, not JSON: `validate` imports no json module."""
+    return seen.setdefault(repr(fields), fields)
 
 
 def _cap_problems(per_account: dict[str, list[tuple[int, str]]], providers: dict[str, Any],
