@@ -389,6 +389,42 @@ def test_api_client_joins_base_path_and_sends_json_as_httpx_did() -> None:
     asyncio.run(main())
 
 
+SEGMENT = st.text(st.characters(codec="utf-8", exclude_characters="/?#%", exclude_categories=("Cs", "Cc")), max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(segments=st.lists(SEGMENT, min_size=1, max_size=4),
+       params=st.none() | st.lists(st.tuples(st.text(max_size=6), st.text(max_size=10) | st.integers()), max_size=3),
+       body=st.none() | st.dictionaries(st.text(max_size=5), st.text(max_size=10) | st.integers() | st.booleans(),
+                                        max_size=3))
+def test_the_direct_path_sends_the_bytes_httpx_would(segments: list[str], params: list[tuple[str, str | int]] | None,
+                                                     body: dict[str, object] | None) -> None:
+    """ApiClient writes requests for the lean transport itself; they must be what an httpx.Request
+    of the same call puts on the wire (request line, headers, body)."""
+    path = "/v1/" + "/".join(segments)
+
+    async def main() -> list[bytes]:
+        seen: list[bytes] = []
+
+        def answer(request: bytes) -> bytes:
+            seen.append(request)
+            return response(b"{}")
+
+        async with serving(keep_alive(answer)) as (_, url):
+            api = ApiClient(url + "/base")
+            headers = {"authorization": "Bearer t"}
+            direct = await api.request("list", "POST", path, json=body, params=params, headers=headers)
+            assert isinstance(direct, httpx.Response) and direct.json() == {}
+            general = await api._transport.handle_async_request(api._request("POST", path, body, params, headers))
+            await general.aread()
+            assert direct.request.url == api._request("POST", path, body, params, headers).url
+            await api.aclose()
+        return seen
+
+    direct, general = asyncio.run(main())
+    assert direct == general, (segments, params, body, direct, general)
+
+
 def test_a_proxy_in_the_environment_is_used_and_no_proxy_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
     async def main() -> None:
         proxied_requests: list[bytes] = []

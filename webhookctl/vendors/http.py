@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json as jsonlib
 import logging
 import os
 import random
@@ -22,7 +23,7 @@ import httpx
 
 from webhookctl import __version__, errors
 from webhookctl.vendors.ratelimit import Pacer
-from webhookctl.vendors.transport import Http11Transport
+from webhookctl.vendors.transport import Http11Transport, Origin
 from webhookctl.vendors.vendor import SharedClients
 
 T = TypeVar("T")
@@ -112,6 +113,38 @@ def _describe(item: Any) -> str:
 
 
 DEFAULT_HEADERS = {"user-agent": f"webhookctl/{__version__}", "accept": "application/json"}
+DEFAULT_WIRE_HEADERS = [(k.encode(), v.encode()) for k, v in DEFAULT_HEADERS.items()]
+# What httpx leaves unescaped in a path (the WHATWG path set); a path holding a query, a fragment, an
+# escape of its own or a dot segment (httpx resolves those) goes the general way, so that httpx's
+# reading of it stays the one used.
+PATH_SAFE = "".join(chr(i) for i in range(0x21, 0x7F) if chr(i) not in '"#<>?`{}%')
+UNSAFE_IN_PATH = frozenset("?#%")
+Wire = tuple[Origin, bytes, bytes]  # the lean transport's origin, the Host header, the base path
+
+
+def _wire(prefix: str) -> Wire | None:
+    url = httpx.URL(prefix)
+    if url.query or url.fragment or url.scheme not in ("http", "https"):
+        return None
+    return (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80)), url.netloc, url.raw_path
+
+
+class Answer(httpx.Response):
+    """A response from the lean transport's direct path: its `request` is built when asked for."""
+
+    def __init__(self, *args: Any, build_request: Callable[[], httpx.Request], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._build_request = build_request
+
+    @property
+    def request(self) -> httpx.Request:
+        if self._request is None:
+            self._request = self._build_request()
+        return self._request
+
+    @request.setter
+    def request(self, value: httpx.Request) -> None:
+        self._request = value
 
 
 @functools.cache
@@ -178,6 +211,7 @@ class ApiClient:
         self._transport = transport
         # httpx joins a base URL and a relative path as base path (with a trailing slash) + path.
         self._prefix = str(httpx.URL(base_url)).rstrip("/") + "/"
+        self._wire = _wire(self._prefix) if isinstance(transport, Http11Transport) else None
         self._timeout = httpx.Timeout(timeout).as_dict()
         self.retry = retry or RetryPolicy()
         self.pacer = pacer or Pacer()
@@ -193,9 +227,9 @@ class ApiClient:
 
     async def _send(self, method: str, path: str, json: Any, params: Any,
                     headers: Mapping[str, str] | None) -> httpx.Response:
-        request = httpx.Request(method, self._prefix + path.lstrip("/"), params=params, json=json,
-                                headers={**DEFAULT_HEADERS, **headers} if headers else DEFAULT_HEADERS,
-                                extensions={"timeout": self._timeout})
+        if self._wire is not None and not UNSAFE_IN_PATH.intersection(path) and "/." not in path:
+            return await self._send_wire(self._wire, method, path, json, params, headers)
+        request = self._request(method, path, json, params, headers)
         response = await self._transport.handle_async_request(request)
         response.request = request
         try:
@@ -203,6 +237,36 @@ class ApiClient:
         finally:
             await response.aclose()
         return response
+
+    def _request(self, method: str, path: str, json: Any, params: Any,
+                 headers: Mapping[str, str] | None) -> httpx.Request:
+        return httpx.Request(method, self._prefix + path.lstrip("/"), params=params, json=json,
+                             headers={**DEFAULT_HEADERS, **headers} if headers else DEFAULT_HEADERS,
+                             extensions={"timeout": self._timeout})
+
+    async def _send_wire(self, wire: Wire, method: str, path: str, json: Any, params: Any,
+                         headers: Mapping[str, str] | None) -> httpx.Response:
+        """The same request as `_request` builds, written for the lean transport directly: an
+        `httpx.Request` parses its URL and normalises its headers again, ~7% of apply's CPU."""
+        origin, host, prefix = wire
+        target = prefix + urllib.parse.quote(path.lstrip("/"), safe=PATH_SAFE).encode("ascii")
+        if params:
+            target += b"?" + str(httpx.QueryParams(params)).encode("ascii")
+        wire_headers = [(b"Host", host)]
+        if json is None and method in ("POST", "PUT", "PATCH"):
+            wire_headers.append((b"Content-Length", b"0"))  # as httpx says it (some servers require it)
+        wire_headers += DEFAULT_WIRE_HEADERS
+        wire_headers += [(k.encode("ascii"), v.encode("ascii")) for k, v in (headers or {}).items()]
+        body = b""
+        if json is not None:
+            body = jsonlib.dumps(json, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+            wire_headers += [(b"Content-Length", str(len(body)).encode()), (b"Content-Type", b"application/json")]
+        assert isinstance(self._transport, Http11Transport)
+        head, content = await self._transport.send(origin, method.encode("ascii"), target, wire_headers, body,
+                                                   self._timeout)
+        return Answer(head.status_code, headers=head.headers.raw_items(), content=content,
+                      extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason},
+                      build_request=functools.partial(self._request, method, path, json, params, headers))
 
     def _observe_date(self, response: httpx.Response) -> None:
         value = response.headers.get("date")

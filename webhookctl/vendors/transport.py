@@ -26,13 +26,14 @@ import contextlib
 import os
 import socket
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import h11
 import httpx
 
 _READ_SIZE = 65536
+Origin = tuple[str, str, int]  # scheme, host, port
 # Idle connections kept per host; more than the run's parallelism is never useful.
 MAX_IDLE = 32
 # An idle connection older than this is closed, not reused: below the shortest keep-alive timeouts
@@ -85,7 +86,7 @@ class Http11Transport(httpx.AsyncBaseTransport):
 
     def __init__(self, ssl_context: ssl.SSLContext) -> None:
         self._ssl = ssl_context
-        self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
+        self._idle: dict[Origin, list[_Connection]] = {}
         self.connections_opened = 0
 
     async def _connect(self, scheme: str, host: str, port: int, timeout: float | None) -> _Connection:
@@ -97,7 +98,7 @@ class Http11Transport(httpx.AsyncBaseTransport):
         self.connections_opened += 1
         return _Connection(reader, writer, h11.Connection(h11.CLIENT))
 
-    async def _acquire(self, key: tuple[str, str, int], timeout: float | None) -> _Connection:
+    async def _acquire(self, key: Origin, timeout: float | None) -> _Connection:
         idle, now = self._idle.get(key), asyncio.get_running_loop().time()
         while idle:
             connection = idle.pop()
@@ -106,7 +107,7 @@ class Http11Transport(httpx.AsyncBaseTransport):
             connection.close()
         return await self._connect(*key, timeout)
 
-    def _release(self, key: tuple[str, str, int], connection: _Connection) -> None:
+    def _release(self, key: Origin, connection: _Connection) -> None:
         protocol = connection.protocol
         if protocol.our_state is h11.DONE and protocol.their_state is h11.DONE:
             protocol.start_next_cycle()
@@ -121,24 +122,35 @@ class Http11Transport(httpx.AsyncBaseTransport):
         url = request.url
         if url.scheme not in ("http", "https"):
             raise httpx.UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}")
-        key = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
-        timeouts = request.extensions.get("timeout", {})
-        connection = await self._acquire(key, timeouts.get("connect"))
+        origin = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
+        body = await request.aread()
+        head, content = await self.send(origin, request.method.encode(), url.raw_path, request.headers.raw, body,
+                                        request.extensions.get("timeout", {}))
+        return httpx.Response(head.status_code, headers=head.headers.raw_items(), stream=httpx.ByteStream(content),
+                              extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason})
+
+    async def send(self, origin: Origin, method: bytes, target: bytes, headers: list[tuple[bytes, bytes]],
+                   body: bytes, timeouts: Mapping[str, float | None]) -> tuple[h11.Response, bytes]:
+        """One exchange with `origin` (scheme, host, port): the response's head and its whole body.
+
+        For a caller that knows the wire already (`vendors.http.ApiClient`): no `httpx.Request` to
+        build and parse again. `headers` must include Host."""
+        connection = await self._acquire(origin, timeouts.get("connect"))
         try:
-            response = await self._exchange(connection, request, timeouts.get("write"), timeouts.get("read"))
+            answer = await self._exchange(connection, method, target, headers, body, timeouts.get("write"),
+                                          timeouts.get("read"))
         except BaseException:
             connection.close()  # half-sent or half-read: never reused
             raise
-        self._release(key, connection)
-        return response
+        self._release(origin, connection)
+        return answer
 
-    async def _exchange(self, connection: _Connection, request: httpx.Request, write_timeout: float | None,
-                        read_timeout: float | None) -> httpx.Response:
+    async def _exchange(self, connection: _Connection, method: bytes, target: bytes,
+                        headers: list[tuple[bytes, bytes]], body: bytes, write_timeout: float | None,
+                        read_timeout: float | None) -> tuple[h11.Response, bytes]:
         protocol, reader, writer = connection.protocol, connection.reader, connection.writer
-        body = await request.aread()
         with _mapped(httpx.WriteTimeout, httpx.WriteError):
-            data = protocol.send(h11.Request(method=request.method, target=request.url.raw_path,
-                                             headers=request.headers.raw))
+            data = protocol.send(h11.Request(method=method, target=target, headers=headers))
             if body:
                 data += protocol.send(h11.Data(data=body))
             data += protocol.send(h11.EndOfMessage())
@@ -166,10 +178,7 @@ class Http11Transport(httpx.AsyncBaseTransport):
                 elif isinstance(event, h11.ConnectionClosed):
                     raise httpx.RemoteProtocolError("Server disconnected before the response ended.")
         assert head is not None  # h11 sends EndOfMessage only after the Response
-        return httpx.Response(
-            head.status_code, headers=head.headers.raw_items(), stream=httpx.ByteStream(b"".join(chunks)),
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason},
-        )
+        return head, b"".join(chunks)
 
     async def aclose(self) -> None:
         idle, self._idle = [c for pool in self._idle.values() for c in pool], {}
