@@ -305,6 +305,20 @@ def test_an_exec_helper_echoing_the_secret_never_prints_it(workspace: Workspace,
     assert_no_leak(workspace, [secret])
 
 
+@pytest.mark.parametrize("credential", ["key-value\nleaked-part", "key-value-leaked-clé", "key\tleaked-part\r"])
+def test_a_credential_http_cannot_carry_is_one_line_without_its_value(workspace: Workspace, credential: str) -> None:
+    # An API key from the environment with a line break (a file read with its newline) or a character
+    # outside ASCII: HTTP cannot send it. One line naming the header; never the value, no traceback.
+    account = workspace.orgs["prod"]
+    assert isinstance(account, Org)
+    account.api_key = credential
+    workspace.add("a", "https://a.example.com/a")
+    result = workspace.run("plan")
+    assert result.exit_code == 1, result.output
+    assert "the x-api-key header would hold a line break, a control or a non-ASCII character" in result.stderr
+    assert "leaked" not in result.output and "Traceback" not in result.output
+
+
 def test_credentials_in_urls_are_masked_everywhere_but_sent_whole(workspace: Workspace,
                                                                    amigo_server: AmigoServer) -> None:
     url = "https://user:pass@hooks.example.com/h?token=abc123&keep=1"

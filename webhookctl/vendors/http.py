@@ -297,6 +297,13 @@ class ApiClient:
         idempotent: bool = True,
     ) -> httpx.Response:
         """Send, pacing per endpoint; retry 409/429/503 and (when idempotent) transport errors."""
+        for name, value in (headers or {}).items():
+            # A credential from the environment with a line break (or anything HTTP cannot carry) would
+            # fail deep in the HTTP stack, its value in the message: say which header, never the value.
+            if not (value.isascii() and value.isprintable()):
+                raise errors.ProviderError(f"{method} {endpoint}: the {name} header would hold a line break, a "
+                                           "control or a non-ASCII character, which HTTP cannot carry; check the "
+                                           "credentials in the configuration")
         attempt = 0
         while True:
             async with self.pacer.slot(endpoint) as bucket:
