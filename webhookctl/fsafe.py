@@ -60,9 +60,9 @@ def _check_existing(directory: Path | str, info: os.stat_result) -> None:
     if not stat.S_ISDIR(info.st_mode):
         raise SecretsError(f"{directory} is not a directory")
     writable_by_others = info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-    ours = info.st_uid == os.geteuid()
     # A sticky directory of our own keeps others from replacing what we write; any other shared one does not.
-    if writable_by_others and not (info.st_mode & stat.S_ISVTX and ours):
+    # (Owner asked only then: every secret's custody checks several directories.)
+    if writable_by_others and not (info.st_mode & stat.S_ISVTX and info.st_uid == os.geteuid()):
         raise SecretsError(f"{directory} is writable by other users (mode {stat.S_IMODE(info.st_mode):04o}); "
                            "webhookctl keeps secrets only in a private directory: choose another, or "
                            f"'chmod go-w {directory}'")
