@@ -16,24 +16,18 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import AmigoServer
-from tests.support.workspace import Org, Team, Workspace
+from tests.support.fleet import fleet
+from tests.support.workspace import Workspace
 
 ORGS = 80
 LOW = 64  # below ORGS: without raising it, the locks alone exhaust the descriptors
 
 
-def fleet(root: Path, server: AmigoServer) -> Workspace:
+def many(root: Path, server: AmigoServer) -> Workspace:
     server.control("settings", {"rate_limits": {e: 100000 for e in
                                                 ("signin", "list", "create", "update", "delete", "rotate")}})
-    accounts: dict[str, Org | Team] = {}
-    for n in range(ORGS):
-        org = f"fd-{n:03d}"
-        server.emulator.provision(org, "deployer", "key-id", f"key-{org}")
-        accounts[org] = Org(server.url, org, "deployer", "key-id", f"key-{org}")
     root.mkdir()
-    workspace = Workspace(root, accounts)
-    for org in accounts:
-        workspace.add(f"{org}-hook", f"https://hooks.{org}.example.com/", provider=org)
+    workspace = fleet(root, server.url, server.emulator, ORGS, per_org=1)
     workspace.write()
     return workspace
 
@@ -49,7 +43,7 @@ def apply(workspace: Workspace, soft: int, hard: int) -> subprocess.CompletedPro
 
 @pytest.mark.slow
 def test_a_low_soft_limit_is_raised_for_the_locks(tmp_path: Path, amigo_server: AmigoServer) -> None:
-    workspace = fleet(tmp_path / "w", amigo_server)
+    workspace = many(tmp_path / "w", amigo_server)
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != resource.RLIM_INFINITY and hard < ORGS + 300:
         pytest.skip(f"this machine's hard limit ({hard}) is itself too low")
@@ -60,7 +54,7 @@ def test_a_low_soft_limit_is_raised_for_the_locks(tmp_path: Path, amigo_server: 
 
 @pytest.mark.slow
 def test_a_hard_limit_too_low_is_refused_before_any_vendor_call(tmp_path: Path, amigo_server: AmigoServer) -> None:
-    workspace = fleet(tmp_path / "w", amigo_server)
+    workspace = many(tmp_path / "w", amigo_server)
     before = sum(amigo_server.emulator.requests.values())
     done = apply(workspace, LOW, LOW)
     assert done.returncode == 1
