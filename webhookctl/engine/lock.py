@@ -84,7 +84,12 @@ def _room_for_files(locks: int) -> None:
     if hard != resource.RLIM_INFINITY and hard < needed:
         raise SecretsError(f"this run locks {locks} accounts, one open file each, and this system allows "
                            f"{hard} open files (ulimit -Hn): split the run with --shard K/N")
-    resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+    except (ValueError, OSError):  # e.g. macOS caps the soft limit below an "unlimited" hard one
+        raise SecretsError(f"this run locks {locks} accounts, one open file each, and the limit on open files "
+                           f"({soft}) cannot be raised to {needed}: raise it (ulimit -n) or split the run with "
+                           "--shard K/N") from None
 
 
 @runtime_checkable
