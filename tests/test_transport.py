@@ -137,7 +137,7 @@ def test_an_idle_connection_closed_by_the_server_is_dropped_before_use() -> None
             assert (await get(transport, url)).content == b"first"
             pooled = transport._idle[("http", "127.0.0.1", int(url.rsplit(":", 1)[1]))][0]
             for _ in range(200):  # until the event loop has seen the server's FIN
-                if pooled.reader.at_eof():
+                if pooled.lost:
                     break
                 await asyncio.sleep(0.01)
             assert not pooled.usable(asyncio.get_running_loop().time())
@@ -456,3 +456,44 @@ def test_a_proxy_in_the_environment_is_used_and_no_proxy_is_honoured(monkeypatch
     finally:
         monkeypatch.undo()
         _environment_proxies.cache_clear()
+
+
+def test_bytes_sent_while_idle_keep_the_connection_from_being_reused() -> None:
+    async def chatty(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            await read_request(reader)
+            writer.write(response(b"answer"))
+            await writer.drain()
+            await asyncio.sleep(0.05)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray")  # nobody asked for this
+            await writer.drain()
+
+    async def main() -> None:
+        async with serving(chatty) as (server, url):
+            transport = Http11Transport(client_context())
+            assert (await get(transport, url)).content == b"answer"
+            await asyncio.sleep(0.2)  # the stray response arrives while the connection is idle
+            assert (await get(transport, url)).content == b"answer"  # not the stray one
+            await transport.aclose()
+            assert server.connections == 2
+
+    asyncio.run(main())
+
+
+def test_the_read_timeout_bounds_each_wait_not_the_whole_response() -> None:
+    async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")
+        for byte in b"slow!":
+            await asyncio.sleep(0.15)  # 0.75 s in all, never 0.4 s without a byte
+            writer.write(bytes([byte]))
+            await writer.drain()
+        await asyncio.sleep(5)
+
+    async def main() -> None:
+        async with serving(trickle) as (_, url):
+            transport = Http11Transport(client_context())
+            assert (await get(transport, url, timeout=0.4)).content == b"slow!"
+            await transport.aclose()
+
+    asyncio.run(main())

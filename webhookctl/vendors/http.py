@@ -264,8 +264,8 @@ class ApiClient:
         assert isinstance(self._transport, Http11Transport)
         head, content = await self._transport.send(origin, method.encode("ascii"), target, wire_headers, body,
                                                    self._timeout)
-        return Answer(head.status_code, headers=head.headers.raw_items(), content=content,
-                      extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason},
+        return Answer(head.status_code, headers=head.headers, content=content,
+                      extensions={"http_version": b"HTTP/" + head.version, "reason_phrase": head.reason},
                       build_request=functools.partial(self._request, method, path, json, params, headers))
 
     def _observe_date(self, response: httpx.Response) -> None:
