@@ -7,6 +7,12 @@
 - `read_text` opens without following a symbolic link (O_NOFOLLOW) below the root.
 - `clean_temporaries` removes what a killed atomic write left behind.
 
+A caller that checks the same directories again and again (a secrets backend: every secret's
+custody writes and reads several files in them) passes a `Checked` set, kept for one run: a
+directory found safe is not looked at again in that run. It would take a process of the same user
+to swap it for a link meanwhile, and such a process can read the secrets anyway; a directory that
+vanished meanwhile is created again on the next write.
+
 Every OS failure (a read-only directory, a permission) becomes a `SecretsError`
 naming the path and the OS's reason, never the text being written.
 """
@@ -15,6 +21,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
+import itertools
 import os
 import secrets
 import stat
@@ -27,6 +35,42 @@ NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 # A new temporary file: never an existing one, never through a link, not inherited by children.
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 _READ_SIZE = 1 << 16
+Checked = set[str]  # directories found safe in this run (see the module's docstring)
+
+
+class _TemporaryNames:
+    """Unique temporary names without a system call each: a random prefix per process, then a count.
+
+    O_EXCL makes any clash an error rather than an overwrite; the prefix is drawn again in a forked
+    child, which would otherwise count from the same place."""
+
+    def __init__(self) -> None:
+        self._reset()
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        self._prefix = secrets.token_hex(4)
+        self._count = itertools.count()
+
+    def next(self) -> str:
+        return f"{self._prefix}{next(self._count):x}"
+
+
+_names = _TemporaryNames()
+
+
+@functools.cache
+def _umask() -> int | None:
+    """The process's umask, read without changing it (Linux's /proc), or None where it cannot be."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return None
 
 
 def _reason(error: OSError) -> str:
@@ -68,21 +112,31 @@ def _check_existing(directory: Path | str, info: os.stat_result) -> None:
                            f"'chmod go-w {directory}'")
 
 
-def private_dir(path: Path, root: Path | None = None) -> None:
+def private_dir(path: Path, root: Path | None = None, checked: Checked | None = None) -> None:
     """Make sure `path` is a private directory: create what is missing (0700), refuse what is unsafe.
 
     Existing directories keep their mode. With `root`, every directory from below `root` down to
     `path` must be a real directory (a symbolic link there is refused); `root` itself is the user's choice.
+    Directories in `checked` are taken as checked; those checked now are added to it.
     """
-    if root is None:
-        _ensure(path)
+    if checked is not None and os.fspath(path) in checked:
         return
-    _ensure(root, follow=True)
+    if root is None:
+        _ensure(path, checked=checked)
+        return
+    _ensure(root, follow=True, checked=checked)
     for directory in _below(path, root):
-        _ensure(directory)
+        _ensure(directory, checked=checked)
 
 
-def _ensure(directory: Path | str, follow: bool = False) -> None:
+def _ensure(directory: Path | str, follow: bool = False, checked: Checked | None = None) -> None:
+    if checked is not None:
+        key = os.fspath(directory)
+        if key in checked:
+            return
+        _ensure(directory, follow)
+        checked.add(key)
+        return
     try:
         info = os.stat(directory) if follow else os.lstat(directory)
     except FileNotFoundError:
@@ -109,13 +163,14 @@ def _ensure(directory: Path | str, follow: bool = False) -> None:
     _check_existing(directory, os.lstat(directory))
 
 
-def atomic_write(path: Path, text: str, mode: int = 0o600, root: Path | None = None) -> None:
+def atomic_write(path: Path, text: str, mode: int = 0o600, root: Path | None = None,
+                 checked: Checked | None = None) -> None:
     """Replace `path` with `text` atomically; a failure is a `SecretsError` (the text is never in it)."""
-    atomic_write_all(path.parent, [(path.name, text)], mode, root)
+    atomic_write_all(path.parent, [(path.name, text)], mode, root, checked)
 
 
 def atomic_write_all(directory: Path, files: list[tuple[str, str]], mode: int = 0o600,
-                     root: Path | None = None) -> None:
+                     root: Path | None = None, checked: Checked | None = None) -> None:
     """Replace each file of `directory` atomically, in order, with one fsync of the directory for all.
 
     Each file's content is fsync'd before any rename, so every file is the old one or the new one;
@@ -124,7 +179,34 @@ def atomic_write_all(directory: Path, files: list[tuple[str, str]], mode: int = 
     the others find nothing left to write (ten metadata files: one disk commit instead of ten).
     A failure is a `SecretsError` (no text is in it).
     """
-    private_dir(directory, root)
+    private_dir(directory, root, checked)
+    try:
+        _write_files(directory, files, mode, vanish=checked is not None)
+    except _Vanished:  # a directory this run checked was removed since: create it again, once
+        assert checked is not None
+        checked.difference_update(_below(directory, root) if root is not None else [os.fspath(directory)])
+        private_dir(directory, root, checked)
+        _write_files(directory, files, mode, vanish=False)
+    try:
+        handle_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(handle_fd)
+        finally:
+            os.close(handle_fd)
+    except OSError as error:
+        raise SecretsError(f"cannot write {directory}: {_reason(error)}") from None
+
+
+class _Vanished(Exception):
+    """The directory to write in is gone (nothing was written)."""
+
+
+def _write_files(directory: Path, files: list[tuple[str, str]], mode: int, vanish: bool) -> None:
+    """Write, fsync and rename each file; `vanish`: raise `_Vanished` if `directory` is gone."""
+    # The files get exactly `mode` whatever the umask: the umask can only take bits away from it, so fchmod is
+    # needed only when it does.
+    umask = _umask()
+    exact = umask is not None and not mode & umask
     temporaries: list[tuple[str, Path]] = []
     descriptors: list[int] = []
     try:
@@ -132,11 +214,17 @@ def atomic_write_all(directory: Path, files: list[tuple[str, str]], mode: int = 
             # Plain system calls, not tempfile + a text file object: every secret's custody writes
             # several files, and those layers (name sequences, buffering, isatty and seek probes)
             # cost more than the writes. O_EXCL and a random name make the same guarantee mkstemp does.
-            temporary = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
-            fd = os.open(temporary, _CREATE, mode)
+            temporary = os.path.join(directory, f".{name}.{_names.next()}.tmp")
+            try:
+                fd = os.open(temporary, _CREATE, mode)
+            except FileNotFoundError:
+                if not vanish or temporaries or os.path.lexists(directory):
+                    raise
+                raise _Vanished() from None
             descriptors.append(fd)
             temporaries.append((temporary, directory / name))
-            os.fchmod(fd, mode)  # exactly `mode`, whatever the umask
+            if not exact:
+                os.fchmod(fd, mode)
             _write_all(fd, text.encode("utf-8"))
         while descriptors:
             os.fsync(descriptors[0])
@@ -153,14 +241,6 @@ def atomic_write_all(directory: Path, files: list[tuple[str, str]], mode: int = 
             raise SecretsError(f"cannot write {directory / files[len(temporaries) - 1][0] if temporaries else directory}: "
                                f"{_reason(error)}") from None
         raise
-    try:
-        handle_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(handle_fd)
-        finally:
-            os.close(handle_fd)
-    except OSError as error:
-        raise SecretsError(f"cannot write {directory}: {_reason(error)}") from None
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -169,17 +249,21 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def refuse_links(directory: Path | str, root: Path | None = None) -> None:
-    """SecretsError if `directory`, or any directory between `root` and it, is a symbolic link."""
-    for each in _below(directory, root) if root is not None else [directory]:
+def refuse_links(directory: Path | str, root: Path | None = None, checked: Checked | None = None) -> None:
+    """SecretsError if `directory`, or any directory between `root` and it, is a symbolic link.
+
+    Directories in `checked` are not looked at again."""
+    for each in _below(directory, root) if root is not None else [os.fspath(directory)]:
+        if checked is not None and each in checked:
+            continue
         if os.path.islink(each):
             raise SecretsError(f"{each} is a symbolic link; webhookctl does not follow links inside "
                                "its directories (replace it with a directory)")
 
 
-def read_text(path: Path, root: Path | None = None) -> str | None:
+def read_text(path: Path, root: Path | None = None, checked: Checked | None = None) -> str | None:
     """The file's text, or None when it does not exist; never through a symbolic link below `root`."""
-    refuse_links(os.path.dirname(path), root)
+    refuse_links(os.path.dirname(path), root, checked)
     try:
         fd = os.open(path, os.O_RDONLY | NOFOLLOW)
     except FileNotFoundError:

@@ -27,6 +27,7 @@ from typing import Any
 from webhookctl.errors import ForeignEntryError, SecretsError
 from webhookctl.fsafe import (
     NOFOLLOW,
+    Checked,
     atomic_write_all,
     clean_temporaries,
     private_dir,
@@ -49,6 +50,8 @@ class FileBackend:
         # (provider, name) -> (record path, metadata path): a secret's custody asks for them about ten
         # times, and building the `Path`s each time was a visible share of its CPU.
         self._path_cache: dict[tuple[str, str], tuple[Path, Path]] = {}
+        # Directories found safe by this instance (one run's): each custody is not a dozen lstats.
+        self._checked: Checked = set()
 
     @property
     def lock_directory(self) -> Path:
@@ -74,7 +77,7 @@ class FileBackend:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        private_dir(self.directory)
+        private_dir(self.directory, checked=self._checked)
         self._clean_once()
         try:
             fd = os.open(self.directory / ".lock", os.O_WRONLY | os.O_CREAT | os.O_APPEND | NOFOLLOW, 0o600)
@@ -90,7 +93,7 @@ class FileBackend:
             os.close(fd)
 
     def _load(self, path: Path) -> dict[str, Any] | None:
-        text = read_text(path, self.directory)
+        text = read_text(path, self.directory, self._checked)
         if text is None:
             return None
         try:
@@ -128,8 +131,9 @@ class FileBackend:
         records = []
         root = self._provider_root(provider)
         if os.path.lexists(self.directory):
-            private_dir(self.directory)  # exists: only checked (a directory others can write is refused)
-            refuse_links(root, self.directory)
+            # exists: only checked (a directory others can write is refused)
+            private_dir(self.directory, checked=self._checked)
+            refuse_links(root, self.directory, self._checked)
             self._clean_once()
         for path in _metadata_files(root, self.directory):
             data = self._load(path)
@@ -165,7 +169,7 @@ class FileBackend:
             atomic_write_all(record_path.parent, [
                 (record_path.name, json.dumps(record.to_dict(with_secrets=True), indent=2) + "\n"),
                 (meta_path.name, _metadata_text(record)),
-            ], root=self.directory)
+            ], root=self.directory, checked=self._checked)
 
     def update_metadata(self, record: SecretRecord) -> None:
         self.update_metadata_all([record])
@@ -184,7 +188,7 @@ class FileBackend:
                     batches.setdefault(meta_path.parent, []).append(
                         (meta_path.name, _metadata_text(record)))
             for directory, files in batches.items():
-                atomic_write_all(directory, files, root=self.directory)
+                atomic_write_all(directory, files, root=self.directory, checked=self._checked)
 
     def delete(self, provider: str, name: str) -> None:
         record_path, meta_path = self._paths(provider, name)
