@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import functools
-import signal
 from collections.abc import Awaitable, Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,6 +16,7 @@ from webhookctl.errors import (
     TransportError,
     WebhookctlError,
 )
+from webhookctl.iothreads import IoThreads
 from webhookctl.secrets.base import SecretsBackend
 from webhookctl.secrets.factory import open_backend
 from webhookctl.secrets.journal import Journal, JournalEntry, escrow_key
@@ -29,15 +27,6 @@ from webhookctl.vendors.contract import Provider
 from webhookctl.vendors.vendor import OpenContext, SharedClients
 
 T = TypeVar("T")
-
-
-def leave_signals_to_the_main_thread() -> None:
-    """For worker threads: block Ctrl-C and SIGTERM here, so the kernel delivers them to the main thread.
-
-    A signal that lands on a worker only sets Python's flag; the main thread, blocked reading an
-    answer at the approval prompt, would not wake up to act on it (Ctrl-C seemed ignored).
-    """
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 class Session:
@@ -59,8 +48,7 @@ class Session:
         # for a backend whose calls wait (a network service), fewer for local files behind one lock,
         # where ten threads only took turns at the lock and the GIL (~10% more CPU for 2,000 creates).
         workers = min(self.parallelism, self.backend.io_threads or self.parallelism)
-        self._io = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webhookctl-io",
-                                      initializer=leave_signals_to_the_main_thread)
+        self._io = IoThreads(workers)
 
     def provider(self, name: str) -> Provider:
         if name not in self._providers:
@@ -87,7 +75,7 @@ class Session:
 
     async def io(self, work: Callable[..., T], *args: Any) -> T:
         """Run blocking backend or journal I/O on the session's I/O threads."""
-        return await asyncio.get_running_loop().run_in_executor(self._io, functools.partial(work, *args))
+        return await self._io.run(work, *args)
 
     async def gather(self, names: Iterable[str], work: Callable[[str], Awaitable[T]]) -> dict[str, T]:
         """Run `work` for each provider, at most `parallelism` at once."""
@@ -190,4 +178,4 @@ class Session:
             await asyncio.gather(*(p.aclose() for p in self._providers.values()))
             await self.http.aclose()
         finally:
-            self._io.shutdown(wait=True)
+            self._io.close()

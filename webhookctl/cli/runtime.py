@@ -11,8 +11,9 @@ from typing import NoReturn, TypeVar
 from webhookctl.config.desired import Config
 from webhookctl.config.load import load_config
 from webhookctl.errors import ConfigError, WebhookctlError
+from webhookctl.iothreads import leave_signals_to_the_main_thread
 from webhookctl.presenter import Presenter
-from webhookctl.session import Session, leave_signals_to_the_main_thread
+from webhookctl.session import Session
 
 T = TypeVar("T")
 
