@@ -31,7 +31,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from webhookctl.vendors import transport as transport_module
-from webhookctl.vendors.http import ApiClient, _environment_proxies, new_transport
+from webhookctl.vendors.http import Answer, ApiClient, _environment_proxies, new_transport
+from webhookctl.vendors.http11 import Head
 from webhookctl.vendors.transport import Http11Transport
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -497,3 +498,25 @@ def test_the_read_timeout_bounds_each_wait_not_the_whole_response() -> None:
             await transport.aclose()
 
     asyncio.run(main())
+
+
+@settings(max_examples=100, deadline=None)
+@given(status=st.sampled_from([200, 201, 204, 404, 429]), body=st.binary(max_size=200),
+       coded=st.booleans(), charset=st.sampled_from(["", "; charset=utf-8", "; charset=latin-1"]))
+def test_a_direct_answer_reads_as_httpx_reads_the_same_response(status: int, body: bytes, coded: bool,
+                                                                  charset: str) -> None:
+    """Answer.of sets an uncoded body as the content itself (no pass through httpx's decoders): what
+    it shows must be what an httpx.Response of the same bytes shows, coded bodies included."""
+    wire_body = gzip.compress(body) if coded else body
+    headers = [(b"Content-Type", f"application/json{charset}".encode()), (b"X-RateLimit-Remaining", b"3"),
+               *([(b"Content-Encoding", b"gzip")] if coded else [])]
+    answer = Answer.of(Head(status, b"Whatever", headers, b"1.1"), wire_body,
+                       lambda: httpx.Request("GET", "http://127.0.0.1/x"))
+    reference = httpx.Response(status, headers=headers, content=wire_body,
+                               extensions={"http_version": b"HTTP/1.1", "reason_phrase": b"Whatever"})
+    assert (answer.status_code, answer.reason_phrase, answer.http_version) == \
+        (reference.status_code, reference.reason_phrase, reference.http_version)
+    assert answer.content == reference.content == body
+    assert answer.text == reference.text
+    assert answer.headers["x-ratelimit-remaining"] == "3" and answer.encoding == reference.encoding
+    assert answer.request.url == "http://127.0.0.1/x"

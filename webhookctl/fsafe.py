@@ -207,14 +207,15 @@ def _write_files(directory: Path, files: list[tuple[str, str]], mode: int, vanis
     # needed only when it does.
     umask = _umask()
     exact = umask is not None and not mode & umask
-    temporaries: list[tuple[str, Path]] = []
+    folder = os.fspath(directory)
+    temporaries: list[tuple[str, str]] = []
     descriptors: list[int] = []
     try:
         for name, text in files:
             # Plain system calls, not tempfile + a text file object: every secret's custody writes
             # several files, and those layers (name sequences, buffering, isatty and seek probes)
             # cost more than the writes. O_EXCL and a random name make the same guarantee mkstemp does.
-            temporary = os.path.join(directory, f".{name}.{_names.next()}.tmp")
+            temporary = os.path.join(folder, f".{name}.{_names.next()}.tmp")
             try:
                 fd = os.open(temporary, _CREATE, mode)
             except FileNotFoundError:
@@ -222,7 +223,7 @@ def _write_files(directory: Path, files: list[tuple[str, str]], mode: int, vanis
                     raise
                 raise _Vanished() from None
             descriptors.append(fd)
-            temporaries.append((temporary, directory / name))
+            temporaries.append((temporary, os.path.join(folder, name)))
             if not exact:
                 os.fchmod(fd, mode)
             _write_all(fd, text.encode("utf-8"))
@@ -253,6 +254,8 @@ def refuse_links(directory: Path | str, root: Path | None = None, checked: Check
     """SecretsError if `directory`, or any directory between `root` and it, is a symbolic link.
 
     Directories in `checked` are not looked at again."""
+    if checked is not None and os.fspath(directory) in checked:
+        return  # it was checked whole, each directory from `root` down (private_dir)
     for each in _below(directory, root) if root is not None else [os.fspath(directory)]:
         if checked is not None and each in checked:
             continue

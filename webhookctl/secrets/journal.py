@@ -30,7 +30,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from webhookctl.errors import SecretsError
-from webhookctl.fsafe import Checked, atomic_write, clean_temporaries, private_dir, read_text
+from webhookctl.fsafe import Checked, atomic_write_all, clean_temporaries, private_dir, read_text
 from webhookctl.model import Secret
 from webhookctl.timefmt import format_time, parse_time
 
@@ -174,8 +174,8 @@ class Journal:
                 from None
 
     def _write(self, entry: JournalEntry) -> JournalEntry:
-        atomic_write(self.directory / f"{entry.id}.json", json.dumps(entry.to_dict(self._key)) + "\n",
-                     checked=self._checked)
+        atomic_write_all(self.directory, [(f"{entry.id}.json", json.dumps(entry.to_dict(self._key)) + "\n")],
+                         checked=self._checked)
         return entry
 
     def entries(self, provider: str | None = None) -> list[JournalEntry]:

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import httpx
 
 from webhookctl import __version__, errors
+from webhookctl.vendors.http11 import Head
 from webhookctl.vendors.ratelimit import Pacer
 from webhookctl.vendors.transport import Http11Transport, Origin
 from webhookctl.vendors.vendor import SharedClients
@@ -135,6 +136,22 @@ class Answer(httpx.Response):
     def __init__(self, *args: Any, build_request: Callable[[], httpx.Request], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._build_request = build_request
+
+    @classmethod
+    def of(cls, head: Head, content: bytes, build_request: Callable[[], httpx.Request]) -> Answer:
+        """The response to `head` with its whole body `content`, as httpx would read it.
+
+        A body without a content coding is the content as it is: it is set as what `read()` would
+        store, since reading it through httpx's decoders and chunkers cost ~5x the rest of building
+        the response. A coded body (gzip, ...) is read by httpx, which undoes the coding."""
+        extensions = {"http_version": b"HTTP/" + head.version, "reason_phrase": head.reason}
+        if any(name.lower() == b"content-encoding" for name, _ in head.headers):
+            return cls(head.status_code, headers=head.headers, content=content, extensions=extensions,
+                       build_request=build_request)
+        answer = cls(head.status_code, headers=head.headers, stream=httpx.ByteStream(content), extensions=extensions,
+                     build_request=build_request)
+        answer._content = content
+        return answer
 
     @property
     def request(self) -> httpx.Request:
@@ -264,9 +281,7 @@ class ApiClient:
         assert isinstance(self._transport, Http11Transport)
         head, content = await self._transport.send(origin, method.encode("ascii"), target, wire_headers, body,
                                                    self._timeout)
-        return Answer(head.status_code, headers=head.headers, content=content,
-                      extensions={"http_version": b"HTTP/" + head.version, "reason_phrase": head.reason},
-                      build_request=functools.partial(self._request, method, path, json, params, headers))
+        return Answer.of(head, content, functools.partial(self._request, method, path, json, params, headers))
 
     def _observe_date(self, response: httpx.Response) -> None:
         value = response.headers.get("date")
