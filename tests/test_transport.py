@@ -520,3 +520,27 @@ def test_a_direct_answer_reads_as_httpx_reads_the_same_response(status: int, bod
     assert answer.text == reference.text
     assert answer.headers["x-ratelimit-remaining"] == "3" and answer.encoding == reference.encoding
     assert answer.request.url == "http://127.0.0.1/x"
+
+
+def test_a_server_that_closes_during_a_large_upload_fails_it_cleanly() -> None:
+    body = bytes(8 * 1024 * 1024)  # more than the socket buffers take: the write is paused
+
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")  # the head, then hang up without reading the body
+        writer.transport.abort()
+
+    async def main() -> list[dict[str, object]]:
+        unhandled: list[dict[str, object]] = []
+        asyncio.get_running_loop().set_exception_handler(lambda loop, context: unhandled.append(context))
+        async with serving(hang_up) as (_, url):
+            transport = Http11Transport(client_context())
+            request = httpx.Request("POST", url, content=body, extensions={"timeout": httpx.Timeout(5).as_dict()})
+            with pytest.raises((httpx.WriteError, httpx.ReadError, httpx.RemoteProtocolError)):
+                await transport.handle_async_request(request)
+            await transport.aclose()
+        import gc
+        gc.collect()  # a future whose exception nobody saw is reported when it is collected
+        await asyncio.sleep(0)
+        return unhandled
+
+    assert asyncio.run(main()) == []

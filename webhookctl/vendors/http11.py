@@ -36,6 +36,14 @@ class ProtocolError(Exception):
     """The bytes are not an HTTP/1.1 response (or not one this reader accepts)."""
 
 
+def _until(end: re.Pattern[bytes], buffer: bytes, what: str) -> re.Match[bytes] | None:
+    """Where `end` is in `buffer`; None while it may still come; refused once `what` is too long."""
+    found = end.search(buffer)
+    if found is None and len(buffer) > MAX_HEAD:
+        raise ProtocolError(f"{what} is too long")
+    return found
+
+
 def request_bytes(method: bytes, target: bytes, headers: Headers, body: bytes) -> bytes:
     """One request on the wire. `headers` must include Host and the body's framing; names and values
     are not checked here (`check_headers` does it for headers that came from elsewhere)."""
@@ -133,27 +141,23 @@ class ResponseReader:
         buffer = self._buffer
         while True:
             state = self._state
-            if state == _LENGTH:
+            if state in (_LENGTH, _CHUNK_DATA):  # `_left` bytes of body, then the response's or chunk's end
                 if len(buffer) < self._left:
                     self._chunks.append(buffer)
                     self._left -= len(buffer)
                     buffer = b""
                     break
                 self._chunks.append(buffer[:self._left])
-                buffer, self._state = buffer[self._left:], _DONE
+                buffer, self._state = buffer[self._left:], _DONE if state == _LENGTH else _CHUNK_END
             elif state == _HEAD:
-                end = _HEAD_END.search(buffer)
+                end = _until(_HEAD_END, buffer, "the response head")
                 if end is None:
-                    if len(buffer) > MAX_HEAD:
-                        raise ProtocolError("the response head is too long")
                     break
                 self._start(buffer[:end.start()])
                 buffer = buffer[end.end():]
             elif state == _CHUNK_LINE:
-                end = _LINE_END.search(buffer)
+                end = _until(_LINE_END, buffer, "a chunk size line")
                 if end is None:
-                    if len(buffer) > MAX_HEAD:
-                        raise ProtocolError("a chunk size line is too long")
                     break
                 size = _CHUNK_SIZE.fullmatch(buffer, 0, end.start())
                 if size is None:
@@ -161,14 +165,6 @@ class ResponseReader:
                 self._left = int(size.group(1), 16)
                 self._state = _CHUNK_DATA if self._left else _TRAILERS
                 buffer = buffer[end.end():]
-            elif state == _CHUNK_DATA:
-                if len(buffer) < self._left:
-                    self._chunks.append(buffer)
-                    self._left -= len(buffer)
-                    buffer = b""
-                    break
-                self._chunks.append(buffer[:self._left])
-                buffer, self._state = buffer[self._left:], _CHUNK_END
             elif state == _CHUNK_END:
                 if len(buffer) < 2 and buffer in (b"", b"\r"):
                     break
@@ -180,10 +176,8 @@ class ResponseReader:
                     raise ProtocolError("a chunk does not end with a line break")
                 self._state = _CHUNK_LINE
             elif state == _TRAILERS:
-                end = _LINE_END.search(buffer)
+                end = _until(_LINE_END, buffer, "the response trailers")
                 if end is None:
-                    if len(buffer) > MAX_HEAD:
-                        raise ProtocolError("the response trailers are too long")
                     break
                 if end.start():  # a trailer field: read and dropped (nothing here needs one)
                     if _FIELD.fullmatch(buffer, 0, end.start()) is None:

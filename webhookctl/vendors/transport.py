@@ -96,20 +96,24 @@ class _Connection(asyncio.Protocol):
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[None] = loop.create_future()
         self._reader, self._waiter, self._read_timeout = reader, waiter, read_timeout
-        self.transport.write(data)
-        if self._writable is not None:  # the socket did not take it all at once
-            try:
-                async with asyncio.timeout(write_timeout):
-                    await self._writable
-            except TimeoutError as error:
-                raise httpx.WriteTimeout("timed out") from error
-        if not waiter.done():
-            if read_timeout is not None:
-                self._timer = loop.call_later(read_timeout, self._timed_out)
-            await waiter
-        else:
-            waiter.result()
-        self._reader = None
+        try:
+            self.transport.write(data)
+            if self._writable is not None:  # the socket did not take it all at once
+                try:
+                    async with asyncio.timeout(write_timeout):
+                        await self._writable
+                except TimeoutError as error:
+                    raise httpx.WriteTimeout("timed out") from error
+            if not waiter.done():
+                if read_timeout is not None:
+                    self._timer = loop.call_later(read_timeout, self._timed_out)
+                await waiter
+            else:
+                waiter.result()
+        finally:
+            if waiter.done() and not waiter.cancelled():
+                waiter.exception()  # seen, whichever failure is raised (no "never retrieved" warning)
+            self._reader = None
 
     def _finish(self, error: BaseException | None) -> None:
         waiter, self._waiter = self._waiter, None
