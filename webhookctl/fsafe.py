@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import functools
 import itertools
 import os
 import secrets
@@ -58,19 +57,6 @@ class _TemporaryNames:
 
 
 _names = _TemporaryNames()
-
-
-@functools.cache
-def _umask() -> int | None:
-    """The process's umask, read without changing it (Linux's /proc), or None where it cannot be."""
-    try:
-        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    return None
 
 
 def _reason(error: OSError) -> str:
@@ -203,10 +189,6 @@ class _Vanished(Exception):
 
 def _write_files(directory: Path, files: list[tuple[str, str]], mode: int, vanish: bool) -> None:
     """Write, fsync and rename each file; `vanish`: raise `_Vanished` if `directory` is gone."""
-    # The files get exactly `mode` whatever the umask: the umask can only take bits away from it, so fchmod is
-    # needed only when it does.
-    umask = _umask()
-    exact = umask is not None and not mode & umask
     folder = os.fspath(directory)
     temporaries: list[tuple[str, str]] = []
     descriptors: list[int] = []
@@ -224,8 +206,7 @@ def _write_files(directory: Path, files: list[tuple[str, str]], mode: int, vanis
                 raise _Vanished() from None
             descriptors.append(fd)
             temporaries.append((temporary, os.path.join(folder, name)))
-            if not exact:
-                os.fchmod(fd, mode)
+            os.fchmod(fd, mode)  # exactly `mode`, whatever the umask (which can change while a process runs)
             _write_all(fd, text.encode("utf-8"))
         while descriptors:
             os.fsync(descriptors[0])
