@@ -149,10 +149,9 @@ def _ensure(directory: Path | str, follow: bool = False, checked: Checked | None
     _check_existing(directory, os.lstat(directory))
 
 
-def atomic_write(path: Path, text: str, mode: int = 0o600, root: Path | None = None,
-                 checked: Checked | None = None) -> None:
+def atomic_write(path: Path, text: str, mode: int = 0o600, root: Path | None = None) -> None:
     """Replace `path` with `text` atomically; a failure is a `SecretsError` (the text is never in it)."""
-    atomic_write_all(path.parent, [(path.name, text)], mode, root, checked)
+    atomic_write_all(path.parent, [(path.name, text)], mode, root)
 
 
 def atomic_write_all(directory: Path, files: list[tuple[str, str]], mode: int = 0o600,
@@ -196,7 +195,7 @@ def _write_files(directory: Path, files: list[tuple[str, str]], mode: int, vanis
         for name, text in files:
             # Plain system calls, not tempfile + a text file object: every secret's custody writes
             # several files, and those layers (name sequences, buffering, isatty and seek probes)
-            # cost more than the writes. O_EXCL and a random name make the same guarantee mkstemp does.
+            # cost more than the writes. O_EXCL and a unique name (`_names`) make the guarantee mkstemp does.
             temporary = os.path.join(folder, f".{name}.{_names.next()}.tmp")
             try:
                 fd = os.open(temporary, _CREATE, mode)
