@@ -25,7 +25,7 @@ import threading
 from collections.abc import Iterable
 from urllib.parse import quote, quote_plus, unquote_plus
 
-from webhookctl.model import Secret, witness_secrets
+from webhookctl.secret import Secret, witness_secrets
 
 MASK = "***"
 SENSITIVE_PARAMETERS = frozenset({

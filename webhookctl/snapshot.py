@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from webhookctl.model import Capabilities, LiveDestination
+from webhookctl.capabilities import Capabilities
+from webhookctl.model import LiveDestination
 from webhookctl.secrets.journal import JournalEntry
 from webhookctl.secrets.record import SecretRecord
 

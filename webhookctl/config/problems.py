@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 Path_ = tuple[str | int, ...]
 
@@ -18,9 +17,9 @@ def field_path(path: Path_) -> str:
     return text
 
 
-# slots: a SourceMap holds one per value and key of the configuration (~120,000 per 10,000 destinations).
-@dataclass(frozen=True, order=True, slots=True)
-class Location:
+# NamedTuples, not dataclasses: every `validate` defines these, and in Python 3.11 a dataclass costs
+# ~1 ms to define (a NamedTuple a tenth of that); immutable, ordered and compared field by field alike.
+class Location(NamedTuple):
     file: str
     line: int
     column: int
@@ -29,8 +28,7 @@ class Location:
         return f"{self.file}:{self.line}:{self.column}"
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     location: Location
     message: str
     path: Path_ = ()

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from webhookctl.capabilities import Capabilities
 from webhookctl.config.desired import Config, DesiredDestination
 from webhookctl.engine.plan import Blocked, Change, Request, SecretPlan, Skipped
-from webhookctl.model import Capabilities
 from webhookctl.snapshot import Snapshot
 
 KeyFor = Callable[[str, str], str]  # (provider, name) -> the backend key of its secret

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from webhookctl import failpoints
 from webhookctl.errors import ForeignEntryError, SecretsError
-from webhookctl.model import Secret
+from webhookctl.secret import Secret
 from webhookctl.secrets.base import SecretsBackend
 from webhookctl.secrets.journal import Journal, JournalEntry
 from webhookctl.secrets.record import SecretRecord, SecretVersion

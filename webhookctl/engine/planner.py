@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from webhookctl.capabilities import Capabilities
 from webhookctl.config.desired import Config, DesiredDestination
 from webhookctl.engine.account import Account, KeyFor, PlanOptions, replace_or_skip
 from webhookctl.engine.binding import Binding, bind
@@ -32,7 +33,7 @@ from webhookctl.engine.plan import (
 )
 from webhookctl.engine.secretplan import SecretJudge
 from webhookctl.errors import PlanError
-from webhookctl.model import Capabilities, LiveDestination
+from webhookctl.model import LiveDestination
 from webhookctl.snapshot import Snapshot
 
 LEVELS = {"adopt": 0, "delete": 1, "replace": 2, "update": 3, "create": 4, "repair-secret": 5, "rotate": 5}

@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from webhookctl.errors import SecretsError
 from webhookctl.fsafe import Checked, atomic_write_all, clean_temporaries, private_dir, read_text
-from webhookctl.model import Secret
+from webhookctl.secret import Secret
 from webhookctl.timefmt import format_time, parse_time
 
 Operation = Literal["create", "replace", "rotate", "delete", "repair"]

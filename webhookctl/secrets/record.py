@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from webhookctl.errors import SecretsError
-from webhookctl.model import Secret, fingerprint
+from webhookctl.secret import Secret, fingerprint
 from webhookctl.timefmt import format_time, parse_time
 
 FORMAT = "webhookctl/secret-record@1"

@@ -42,7 +42,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from webhookctl.model import Capabilities, Delivery, Issued, LiveDestination
+from webhookctl.capabilities import Capabilities
+from webhookctl.model import Delivery, Issued, LiveDestination
 
 
 @dataclass(frozen=True)

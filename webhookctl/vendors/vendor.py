@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+from webhookctl.capabilities import Capabilities
 from webhookctl.configbase import DestinationFields, ProviderConfig
-from webhookctl.model import Capabilities
 
 if TYPE_CHECKING:
     # Annotations only: the registry (validate) needs no client contract, nor its dataclasses.
@@ -36,8 +35,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class FieldProblem:
+# NamedTuples, not dataclasses, as in config/problems.py: `validate` defines them for the registry.
+class FieldProblem(NamedTuple):
     """A problem with one destination field (`events` or `events[2]`).
 
     `where` says what to point at: the field's value, its key (a field that should not
@@ -72,8 +71,7 @@ class SharedClients:
         await asyncio.gather(*(item.aclose() for item in items if hasattr(item, "aclose")))
 
 
-@dataclass(frozen=True)
-class OpenContext:
+class OpenContext(NamedTuple):
     """What building a client may use: where webhookctl keeps state, the request timeout, and the run's
     shared connection pools (`http`: pass it to `ApiClient(pool=...)`; None builds a client of its own)."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from webhookctl.model import Capabilities
+from webhookctl.capabilities import Capabilities
 
 PRODUCTION_URL = "https://api.amigo.ai"
 MAX_DESTINATIONS = 10

@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 
 from webhookctl import errors
-from webhookctl.model import Delivery, Issued, LiveDestination, Secret
+from webhookctl.model import Delivery, Issued, LiveDestination
+from webhookctl.secret import Secret
 from webhookctl.timefmt import format_time, parse_time
 from webhookctl.vendors.amigo.catalogue import CAPABILITIES, RETRY_ATTEMPTS_DEFAULT
 from webhookctl.vendors.contract import DeliveryQuery

@@ -6,7 +6,7 @@ the capabilities all read it from here.
 
 from __future__ import annotations
 
-from webhookctl.model import Capabilities
+from webhookctl.capabilities import Capabilities
 
 PRODUCTION_URLS = {"v2": "https://id.amiqus.co/api/v2", "v1": "https://id.amiqus.co/api"}
 

@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 
 from webhookctl import errors
-from webhookctl.model import Delivery, Issued, LiveDestination, Secret
+from webhookctl.model import Delivery, Issued, LiveDestination
+from webhookctl.secret import Secret
 from webhookctl.timefmt import parse_time
 from webhookctl.vendors.amiqus.catalogue import CAPABILITIES
 from webhookctl.vendors.contract import DeliveryQuery
