@@ -5,5 +5,5 @@ from __future__ import annotations
 import subprocess
 import sys
 
-for module in ("bench.validate_large", "bench.apply_rate_limited", "bench.scale"):
+for module in ("bench.validate_large", "bench.validate_hostile", "bench.apply_rate_limited", "bench.scale"):
     subprocess.run([sys.executable, "-m", module], check=True)
