@@ -1,8 +1,8 @@
 """The shared model every provider translates its vendor's wire format into.
 
-`Secret` and `Capabilities` have modules of their own (`secret.py`, `capabilities.py`), which what
-every command loads imports without this one; they are named here too, where vendor packages
-outside this repository have always imported them from.
+`Secret` and `Capabilities` live in modules of their own (`secret.py`, `capabilities.py`), so that
+`validate`, which needs them, does not define this module's dataclasses; they are re-exported here,
+where vendor packages outside this repository import them from.
 """
 
 from __future__ import annotations
