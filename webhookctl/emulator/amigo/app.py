@@ -12,11 +12,11 @@ import secrets
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from email.utils import formatdate
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -36,7 +36,7 @@ from webhookctl.emulator.amigo.validation import (
     validation_error,
 )
 from webhookctl.emulator.common.clock import Clock, isoformat, parse_iso
-from webhookctl.emulator.common.http import HTTPError, empty_response, json_response
+from webhookctl.emulator.common.http import HTTPError, ServerDate, empty_response, json_response
 from webhookctl.emulator.common.ratelimit import FixedWindowLimiter
 from webhookctl.emulator.common.resource import resource
 from webhookctl.emulator.common.store import Document, DocumentStore
@@ -118,8 +118,6 @@ class AmigoEmulator:
             except HTTPError as error:
                 response = json_response(error.body, error.status, error.headers)
             response.headers.update(headers)
-            # A server's Date is its own clock; clients can tell how far the clock was moved.
-            response.headers["date"] = formatdate(self.clock.time(), usegmt=True)
             return response
 
         return wrapped
@@ -329,9 +327,8 @@ class AmigoEmulator:
             one + "/rotate-secret": {"POST": limited("rotate", self.rotate)},
             one + "/delivery": {"GET": limited("deliveries", self.deliveries)},
         }
-        # FastAPI without CORS refuses OPTIONS like any other undeclared method.
         routes = [
-            resource(path, handlers, _method_not_allowed, answer_options=False)
+            resource(path, handlers, _method_not_allowed, laravel=False)
             for path, handlers in table.items()
         ]
         if self.settings.control:
@@ -352,7 +349,8 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
 
 def create_app(emulator: AmigoEmulator | None = None) -> Starlette:
     emulator = emulator or AmigoEmulator()
-    app = Starlette(routes=emulator.routes(), exception_handlers={HTTPException: _http_exception})
+    app = Starlette(routes=emulator.routes(), exception_handlers={HTTPException: _http_exception},
+                    middleware=[Middleware(ServerDate, now=emulator.clock.time)])
     app.state.emulator = emulator
     return app
 

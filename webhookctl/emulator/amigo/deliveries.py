@@ -197,10 +197,13 @@ def list_deliveries(document: Document, destination_id: str, params: QueryParams
             )
         sort_keys.append((name, descending))
 
+    # A delivery is listed once its first attempt has an outcome: `status` has no value for one still in
+    # flight (NOTES.md A3: no `pending`), and `delivery_attempts` would be empty.
     items = [
         d
         for d in document["deliveries"]
         if d["destination_id"] == destination_id
+        and d["delivery_attempts"]
         and (status is None or d["status"] == status)
         and (event_type is None or d["type"] == event_type)
         and (after is None or parse_iso(d["created_at"]) >= after)
@@ -210,7 +213,8 @@ def list_deliveries(document: Document, destination_id: str, params: QueryParams
     for name, descending in reversed(sort_keys):
         items.sort(key=_sort_key(name), reverse=descending)
     page = items[max(offset, 0) : max(offset, 0) + limit]
-    has_more = max(offset, 0) + limit < len(items)
+    # A page of 0 never reaches the rest: no continuation, or a client following has_more would never stop.
+    has_more = limit > 0 and max(offset, 0) + limit < len(items)
     return {
         "webhook_deliveries": [{k: v for k, v in d.items() if k != "destination_id"} for d in page],
         "has_more": has_more,

@@ -1,7 +1,8 @@
 """The Amiqus ID webhooks API, v2 under /api/v2 and v1 under /api, over one store.
 
-Checks run in the order a Laravel API applies them: authentication, rate
-limit, maintenance, route-model binding (404), validation (422).
+Checks run in the order a Laravel API applies them: the body's size (413, global
+middleware), authentication, rate limit, maintenance, route-model binding (404),
+authorisation (403), validation (422).
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ import secrets
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from email.utils import formatdate
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -24,11 +25,11 @@ from webhookctl.emulator.amiqus import wire
 from webhookctl.emulator.amiqus.deliveries import Deliverer
 from webhookctl.emulator.amiqus.settings import AmiqusSettings
 from webhookctl.emulator.common.clock import Clock
-from webhookctl.emulator.common.http import HTTPError, empty_response, json_response
+from webhookctl.emulator.common.http import HTTPError, ServerDate, empty_response, json_response
 from webhookctl.emulator.common.ratelimit import FixedWindowLimiter
 from webhookctl.emulator.common.resource import resource
 from webhookctl.emulator.common.store import Document, DocumentStore
-from webhookctl.emulator.common.strict import integer, json_value
+from webhookctl.emulator.common.strict import digits, integer, json_value
 
 TOKENS = "__tokens__"
 META = "__meta__"
@@ -80,15 +81,17 @@ class AmiqusEmulator:
             account = (self.store.get(TOKENS) or {}).get(token.strip()) if scheme.lower() == "bearer" else None
             key = (account["team"], account["user"]) if account else ("anonymous", request.client.host
                                                                       if request.client else "")
+            # Received whole before any work starts, as with any server, and refused past its size.
+            request.state.body = await _bounded_body(request, self.settings.max_body_bytes)
+            if request.state.body is None:
+                return json_response({"message": "Content Too Large"}, 413)
             verdict = self.limiter.hit(key, self.settings.rate_limit)
-            headers = {"X-RateLimit-Limit": str(verdict.limit), "X-RateLimit-Remaining": str(verdict.remaining),
-                       "Date": formatdate(self.clock.time(), usegmt=True)}
+            headers = {"X-RateLimit-Limit": str(verdict.limit), "X-RateLimit-Remaining": str(verdict.remaining)}
             self.requests[name] += 1
             if not verdict.allowed:
                 self.throttled[name] += 1
                 headers.update({"Retry-After": str(verdict.retry_after), "X-RateLimit-Reset": str(verdict.reset_epoch)})
                 return json_response({"message": "Too Many Attempts."}, 429, headers)
-            await request.body()  # received before any work starts, as with any server
             try:
                 if self.latency_seconds:
                     await asyncio.sleep(self.latency_seconds)
@@ -96,6 +99,8 @@ class AmiqusEmulator:
                     raise HTTPError(401, {"error": "Unauthenticated."})
                 if self.maintenance:
                     raise HTTPError(503, {"message": "Service Unavailable"})
+                if "id" in request.path_params:
+                    self._hook(request, account)  # route-model binding: a 404 comes before a 403
                 if write and account["read_only"]:
                     raise HTTPError(403, {"message": "This action is unauthorized."})
                 response = await handler(request, account)
@@ -119,10 +124,15 @@ class AmiqusEmulator:
         return str(number), hook
 
     @staticmethod
-    async def _json(request: Request) -> Any:
-        raw = await request.body()
+    def _json(request: Request) -> Any:
+        raw: bytes = request.state.body
         if not raw.strip():
             return {}
+        # Every request body in the spec is application/json. Laravel reads a body as JSON when its
+        # Content-Type contains "/json" or "+json" (Request::isJson), and no other.
+        content_type = request.headers.get("content-type", "")
+        if "/json" not in content_type and "+json" not in content_type:
+            raise HTTPError(422, {"errors": ["The request body must be sent as application/json."]})
         try:
             return json_value(raw)
         except ValueError:
@@ -137,16 +147,16 @@ class AmiqusEmulator:
 
         async def index(request: Request, account: dict[str, Any]) -> Response:
             params = request.query_params
-            if version == "v2":
-                page, limit = wire.page_params(params, self.settings.default_page_size)
-            else:
-                page, limit = wire.page_params(params, self.settings.v1_page_size)
+            size = self.settings.default_page_size if version == "v2" else self.settings.v1_page_size
+            page, limit, errors = wire.page_params(params, size)
+            wanted = wire.query_boolean(params["enabled"]) if version == "v2" and "enabled" in params else None
+            if version == "v2" and "enabled" in params and wanted is None:
+                errors["enabled"] = ["The enabled field must be true or false."]
+            if errors:
+                raise wire.invalid(errors)
             hooks = list((self.team_document(account["team"]) or {"webhooks": {}})["webhooks"].values())
             hooks.sort(key=lambda h: h["id"])
-            if version == "v2" and "enabled" in params:
-                wanted = wire.query_boolean(params["enabled"])
-                if wanted is None:
-                    raise HTTPError(422, {"enabled": ["The enabled field must be true or false."]})
+            if wanted is not None:
                 hooks = [h for h in hooks if h["is_enabled"] == wanted]
             items = [shape(h) for h in hooks]
             if version == "v2":
@@ -154,7 +164,7 @@ class AmiqusEmulator:
             return json_response(wire.paginate_v1(items, page, limit, request.url))
 
         async def store(request: Request, account: dict[str, Any]) -> Response:
-            fields = parse(await self._json(request), False)
+            fields = parse(self._json(request), False)
             now = self.clock.time()
             hook = {
                 "id": self._next_id("webhook", 2000), "uuid": str(uuid.uuid4()), "url": fields["url"],
@@ -171,13 +181,15 @@ class AmiqusEmulator:
 
         async def update(request: Request, account: dict[str, Any]) -> Response:
             key, _ = self._hook(request, account)
-            fields = parse(await self._json(request), True)
+            fields = parse(self._json(request), True)
             with self.store.transaction(TEAM + account["team"]) as document:
                 hook = document["webhooks"][key]
+                changed = any(hook[name] != value for name, value in fields.items())
                 hook.update(fields)
                 if fields.get("is_enabled"):
                     hook["failure_tally"] = 0
-                hook["updated_at"] = self.clock.time()
+                if changed:  # as Eloquent: a save that changes nothing leaves updated_at alone
+                    hook["updated_at"] = self.clock.time()
             return json_response(shape(hook))
 
         async def destroy(request: Request, account: dict[str, Any]) -> Response:
@@ -189,9 +201,12 @@ class AmiqusEmulator:
         async def deliveries(request: Request, account: dict[str, Any]) -> Response:
             _, hook = self._hook(request, account)
             size = self.settings.default_page_size if version == "v2" else self.settings.v1_page_size
-            page, limit = wire.page_params(request.query_params, size)
+            page, limit, errors = wire.page_params(request.query_params, size)
+            if errors:
+                raise wire.invalid(errors)
             document = self.team_document(account["team"]) or {"deliveries": []}
-            mine = sorted((d for d in document["deliveries"] if d["webhook_id"] == hook["id"]),
+            # A delivery is logged once its first attempt has an outcome (the log's fields are an attempt's).
+            mine = sorted((d for d in document["deliveries"] if d["webhook_id"] == hook["id"] and d["attempts"]),
                           key=lambda d: -d["id"])
             if version == "v2":
                 return json_response(wire.paginate_v2([wire.delivery_v2(d) for d in mine], page, limit, request.url))
@@ -200,7 +215,8 @@ class AmiqusEmulator:
         one = prefix + "/webhooks/{id}"
         endpoint = self._endpoint
         update_handler = endpoint(f"{version}:update", update, write=True)
-        # v2 documents PATCH; PUT stays as the alias the migration guide lists (NOTES.md B3).
+        # v2 documents PATCH; PUT stays as the alias the migration guide lists (NOTES.md B3). v1 has PUT only.
+        updates = {"PATCH": update_handler, "PUT": update_handler} if version == "v2" else {"PUT": update_handler}
         table: dict[str, dict[str, Callable[[Request], Awaitable[Response]]]] = {
             prefix + "/webhooks": {
                 "GET": endpoint(f"{version}:list", index),
@@ -208,14 +224,12 @@ class AmiqusEmulator:
             },
             one: {
                 "GET": endpoint(f"{version}:show", show),
-                "PATCH": update_handler,
-                "PUT": update_handler,
+                **updates,
                 "DELETE": endpoint(f"{version}:delete", destroy, write=True),
             },
             one + "/deliveries": {"GET": endpoint(f"{version}:deliveries", deliveries)},
         }
-        # Laravel answers OPTIONS itself, with the route's methods in Allow.
-        return [resource(path, handlers, _method_not_allowed, answer_options=True)
+        return [resource(path, handlers, _method_not_allowed, laravel=True)
                 for path, handlers in table.items()]
 
     def routes(self) -> list[Route]:
@@ -225,6 +239,19 @@ class AmiqusEmulator:
 
             routes += control_routes(self)
         return routes
+
+
+async def _bounded_body(request: Request, limit: int) -> bytes | None:
+    """The request's body, or None once it is known to pass `limit` bytes (read no further)."""
+    declared = request.headers.get("content-length", "")
+    if digits(declared) and int(declared) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
 
 
 def _method_not_allowed(method: str, allowed: list[str]) -> object:
@@ -241,7 +268,8 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
 def create_app(emulator: AmiqusEmulator | None = None) -> Starlette:
     emulator = emulator or AmiqusEmulator()
     # Laravel routes have no trailing-slash redirects.
-    app = Starlette(routes=emulator.routes(), exception_handlers={HTTPException: _http_exception})
+    app = Starlette(routes=emulator.routes(), exception_handlers={HTTPException: _http_exception},
+                    middleware=[Middleware(ServerDate, now=emulator.clock.time)])
     app.router.redirect_slashes = False
     app.state.emulator = emulator
     return app

@@ -52,12 +52,29 @@ def default_data(event: str) -> Any:
 
 
 def _body(response: httpx.Response) -> Any:
+    """The receiver's answer as the log holds it: null, an object, an array of strings, or else its text
+    (WebhookDeliveryResponse.body allows nothing more: a bare number or `true` is logged as written)."""
     if not response.content:
         return None
     try:
-        return response.json()
+        parsed = response.json()
     except ValueError:
         return response.text
+    if isinstance(parsed, dict) or (isinstance(parsed, list) and all(isinstance(item, str) for item in parsed)):
+        return parsed
+    return response.text
+
+
+def _headers(response: httpx.Response) -> dict[str, str]:
+    """The receiver's headers as it wrote their names (the spec's example keeps `Cache-Control`); a
+    repeated header's values joined by ", "."""
+    headers: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for raw_name, raw_value in response.headers.raw:
+        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+        first = names.setdefault(name.lower(), name)
+        headers[first] = f"{headers[first]}, {value}" if first in headers else value
+    return headers
 
 
 class Deliverer:
@@ -140,4 +157,4 @@ class Deliverer:
                                          content=body, headers=send)
         except httpx.HTTPError:
             return 0, {}, None
-        return response.status_code, dict(response.headers), _body(response)
+        return response.status_code, _headers(response), _body(response)

@@ -33,6 +33,8 @@ class AmiqusSettings:
     time_scale: float = 1.0
     delivery_timeout_seconds: float = 5.0
     disable_after_failed_payloads: int = 10
+    # B3: Amiqus documents 413 API-wide without a size; 1 MiB is nginx's default client_max_body_size.
+    max_body_bytes: int = 1024 * 1024
     default_page_size: int = 100
     v1_page_size: int = 25
     build: str = "8927532"

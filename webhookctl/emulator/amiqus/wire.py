@@ -68,22 +68,30 @@ def invalid(errors: dict[str, list[str]]) -> HTTPError:
     return HTTPError(422, errors)
 
 
-def _int(params: Mapping[str, str], name: str, default: int, low: int, high: int | None) -> int:
+# PHP's integers (Laravel's `integer` rule: filter_var with FILTER_VALIDATE_INT) stop at 2^63 - 1.
+PHP_INT_MAX = 2**63 - 1
+
+
+def _int(params: Mapping[str, str], name: str, default: int, low: int, high: int) -> tuple[int, list[str]]:
+    """The parameter's value (the default when absent or invalid) and what is wrong with it."""
     raw = params.get(name)
     if raw is None:
-        return default
+        return default, []
     value = integer(raw)
-    if value is None:
-        raise invalid({name: [f"The {name} must be an integer."]})
+    if value is None or value > PHP_INT_MAX:
+        return default, [f"The {name} must be an integer."]
     if value < low:
-        raise invalid({name: [f"The {name} must be at least {low}."]})
-    if high is not None and value > high:
-        raise invalid({name: [f"The {name} must not be greater than {high}."]})
-    return value
+        return default, [f"The {name} must be at least {low}."]
+    if value > high:
+        return default, [f"The {name} must not be greater than {high}."]
+    return value, []
 
 
-def page_params(params: Mapping[str, str], default_limit: int) -> tuple[int, int]:
-    return _int(params, "page", 1, 1, None), _int(params, "limit", default_limit, 1, 100)
+def page_params(params: Mapping[str, str], default_limit: int) -> tuple[int, int, dict[str, list[str]]]:
+    """`page` and `limit`, and every problem with them (Laravel's validator reports each field)."""
+    page, page_errors = _int(params, "page", 1, 1, PHP_INT_MAX)
+    limit, limit_errors = _int(params, "limit", default_limit, 1, 100)
+    return page, limit, {name: errors for name, errors in (("page", page_errors), ("limit", limit_errors)) if errors}
 
 
 def boolean(value: Any) -> bool | None:
@@ -179,8 +187,9 @@ def parse_v1(body: Any, partial: bool) -> dict[str, Any]:
         translated["url"] = body["url"]
     if "events" in body:
         events = body["events"]
-        translated["events"] = [e.strip() for e in events.split(",") if e.strip()] if isinstance(events, str) \
-            else events
+        if not isinstance(events, str):  # v1's events are one string (B5), never an array
+            raise invalid({"events": ["The events must be a string."]})
+        translated["events"] = [e.strip() for e in events.split(",") if e.strip()]
     if "active" in body:
         translated["is_enabled"] = body["active"]
     try:

@@ -21,9 +21,9 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 RefusalBody = Callable[[str, list[str]], object]
 
 
-def allowed_methods(handlers: Mapping[str, Endpoint]) -> list[str]:
+def allowed_methods(handlers: Mapping[str, Endpoint], implicit_head: bool) -> list[str]:
     methods = [method.upper() for method in handlers]
-    if "GET" in methods and "HEAD" not in methods:
+    if implicit_head and "GET" in methods and "HEAD" not in methods:
         methods.insert(methods.index("GET") + 1, "HEAD")
     return methods
 
@@ -32,22 +32,28 @@ def resource(
     path: str,
     handlers: Mapping[str, Endpoint],
     refusal: RefusalBody,
-    answer_options: bool,
+    laravel: bool,
 ) -> Route:
-    """A route dispatching on the method; `answer_options` answers OPTIONS with 204 + Allow
-    (as Laravel does) instead of refusing it with 405 (as FastAPI does without CORS)."""
+    """A route dispatching on the method, as the vendor's framework routes.
+
+    Laravel (`laravel=True`) serves HEAD wherever GET is served, and answers OPTIONS itself: 200,
+    an empty body, `Allow` joined by bare commas (`implode(',', $methods)`). FastAPI serves HEAD
+    only where it is declared and, without CORS, refuses OPTIONS like any undeclared method. A
+    405's `Allow` is joined by ", " in both.
+    """
     by_method = {method.upper(): handler for method, handler in handlers.items()}
-    if "GET" in by_method:
+    if laravel and "GET" in by_method:
         by_method.setdefault("HEAD", by_method["GET"])
-    allow = ", ".join(allowed_methods(handlers))
+    methods = allowed_methods(handlers, implicit_head=laravel)
+    allow = ", ".join(methods)
 
     async def dispatch(request: Request) -> Response:
         handler = by_method.get(request.method)
         if handler is not None:
             return await handler(request)
-        if request.method == "OPTIONS" and answer_options:
-            return empty_response(204, {"Allow": allow})
-        return json_response(refusal(request.method, allowed_methods(handlers)), 405, {"Allow": allow})
+        if request.method == "OPTIONS" and laravel:
+            return empty_response(200, {"Allow": ",".join(methods)})
+        return json_response(refusal(request.method, methods), 405, {"Allow": allow})
 
     return Route(path, _AnyMethod(dispatch), name=path)
 
