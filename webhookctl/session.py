@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from webhookctl.config.desired import Config
+from webhookctl.config.urls import canonical_url
 from webhookctl.errors import (
     AuthError,
     ForeignEntryError,
@@ -17,6 +19,7 @@ from webhookctl.errors import (
     WebhookctlError,
 )
 from webhookctl.iothreads import IoThreads
+from webhookctl.model import LiveDestination
 from webhookctl.secrets.base import SecretsBackend
 from webhookctl.secrets.factory import open_backend
 from webhookctl.secrets.journal import Journal, JournalEntry, escrow_key
@@ -104,7 +107,7 @@ class Session:
             type=self.config.vendor_type(name),
             scope=provider.scope,
             capabilities=provider.capabilities,
-            live=live,
+            live=[_canonical(d) for d in live],
             records=records,
             pending=tuple(pending),
             vendor_now=provider.vendor_now(),
@@ -179,3 +182,9 @@ class Session:
             await self.http.aclose()
         finally:
             self._io.close()
+
+
+def _canonical(destination: LiveDestination) -> LiveDestination:
+    """The live destination with its URL as the configuration's are compared (`config.urls.canonical_url`)."""
+    url = canonical_url(destination.url)
+    return destination if url == destination.url else replace(destination, url=url)

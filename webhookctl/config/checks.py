@@ -10,7 +10,7 @@ from webhookctl.config import models
 from webhookctl.config.desired import Config, DesiredDestination
 from webhookctl.config.names import name_problems
 from webhookctl.config.problems import Location, Path_, Problem
-from webhookctl.config.urls import base_url_problem, https_problem
+from webhookctl.config.urls import base_url_problem, canonical_url, https_problem
 from webhookctl.config.yamlsource import SourceMap
 from webhookctl.vendors import registry
 from webhookctl.vendors.vendor import FieldProblem, Vendor
@@ -92,8 +92,10 @@ def semantic_problems(
             continue
         vendor = vendors[provider.type]
         account = accounts.get(destination.provider, destination.provider)
-        # The same URL twice in one account is one destination claimed twice, whichever provider declares it.
-        url_key = (account, destination.url)
+        # The same URL twice in one account (however spelled) is one destination claimed twice, whichever
+        # provider declares it.
+        url = canonical_url(destination.url)
+        url_key = (account, url)
         if url_key in seen_urls:
             first_at, first_provider = seen_urls[url_key]
             same = "" if first_provider == destination.provider else ", which reaches the same account,"
@@ -118,7 +120,7 @@ def semantic_problems(
         rotation = destination.rotation or defaults.rotation
         max_age: timedelta | None = rotation.max_age_delta if rotation else None
         desired.append(DesiredDestination(
-            name=destination.name, provider=destination.provider, url=destination.url, fields=fields,
+            name=destination.name, provider=destination.provider, url=url, fields=fields,
             rotation_max_age=max_age, protect=destination.protect,
         ))
 

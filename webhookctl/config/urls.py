@@ -45,3 +45,36 @@ def base_url_problem(url: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "base_url must be an http(s) URL or 'emulator'"
     return None
+
+
+# scheme "://" authority, then the rest (path, query, fragment) kept exactly as written.
+_PARTS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)(.*)", re.DOTALL)
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def canonical_url(url: str) -> str:
+    """`url` as webhook URLs are compared: scheme and host lower-cased, the scheme's default port
+    dropped, an empty path written `/`; userinfo, path, query and fragment exactly as written.
+
+    These are equivalent spellings of one URL (RFC 3986 6.2.2-6.2.3, RFC 9110 4.2.3), and a vendor
+    that stores URLs through a URL parser lists the canonical one: Amigo's create schema (`format:
+    uri, minLength: 1`) is pydantic's AnyUrl, which turns `https://Hooks.example.com` into
+    `https://hooks.example.com/`. Compared as written, such a destination would be replaced on every
+    run. A URL this cannot read is returned as it is (validation reports it).
+    """
+    matched = _PARTS.fullmatch(url)
+    if matched is None:
+        return url
+    scheme, authority, rest = matched.group(1).lower(), matched.group(2), matched.group(3)
+    try:
+        parts = urlsplit(f"{scheme}://{authority}")
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return url
+    if not host:
+        return url
+    userinfo = authority.rpartition("@")[0]
+    netloc = (userinfo + "@" if "@" in authority else "") + (f"[{host}]" if ":" in host else host)
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        netloc += f":{port}"
+    return f"{scheme}://{netloc}{rest if rest.startswith('/') else '/' + rest}"

@@ -22,6 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from webhookctl.config.desired import DesiredDestination
+from webhookctl.config.urls import canonical_url
 from webhookctl.engine.plan import Blocked
 from webhookctl.model import LiveDestination
 from webhookctl.secrets.record import SecretRecord
@@ -88,7 +89,8 @@ def bind(desired: list[DesiredDestination], snapshot: Snapshot, sibling_urls: se
             claimed.add(destination_id)
             result.removed.append((sorted(removed, key=lambda r: r.name)[0], live_by_id[destination_id]))
 
-    explained = {e.url for e in snapshot.pending} | {e.retires for e in snapshot.pending if e.retires} \
+    # Journal entries written before URLs were compared canonically hold the URL as declared.
+    explained = {canonical_url(e.url) for e in snapshot.pending} | {e.retires for e in snapshot.pending if e.retires} \
         | {e.destination_id for e in snapshot.pending if e.destination_id}
     for live in snapshot.live:
         if live.id in claimed or live.url in sibling_urls:

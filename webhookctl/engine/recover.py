@@ -19,6 +19,7 @@ import asyncio
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from webhookctl.config.urls import canonical_url
 from webhookctl.engine.custody import store
 from webhookctl.engine.operations import Context, bind, now
 from webhookctl.errors import WebhookctlError
@@ -154,12 +155,14 @@ def _made(entry: JournalEntry, live: list[LiveDestination], records: list[Secret
     or None when nothing of the entry's is live (yet)."""
     by_id = {d.id: d for d in live}
     bound = {r.destination_id for r in records}
-    candidates = [d for d in live if d.url == entry.url and d.id not in bound and d.id != entry.retires
+    # Compared canonically (config/urls.py): a vendor may list the URL it was given in another spelling.
+    url = canonical_url(entry.url)
+    candidates = [d for d in live if canonical_url(d.url) == url and d.id not in bound and d.id != entry.retires
                   and _appeared_after(d, entry)]
     own = next((r for r in records if r.name == entry.name), None)
     kept = by_id.get(entry.destination_id) if entry.stage == "stored" and entry.destination_id else None
     if kept is None and own is not None and own.destination_id in by_id \
-            and by_id[own.destination_id].url == entry.url and own.destination_id != entry.retires:
+            and canonical_url(by_id[own.destination_id].url) == url and own.destination_id != entry.retires:
         kept = by_id[own.destination_id]  # a later run made and bound it: what this entry made is extra
     if kept is not None:
         return kept, [d for d in candidates if d.id != kept.id], False
