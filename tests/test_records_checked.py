@@ -70,3 +70,31 @@ def test_a_damaged_record_is_drift_and_apply_repairs_it(workspace: Workspace, am
         for request in requests:
             stored = workspace.record(request.path.strip("/"))
             assert stored is not None and verify(stored["current"]["secret"], request.headers, request.body)
+
+
+def test_a_saved_plan_cannot_approve_a_repair_it_could_not_see(workspace: Workspace,
+                                                               amigo_server: AmigoServer) -> None:
+    """The repair of a damaged record rotates a secret: a saved plan (made without reading records)
+    never holds it, so `apply PLAN` refuses before any change rather than do it, or leave it, unasked."""
+    workspace.add("a", "https://a.example.com/hook")
+    workspace.add("b", "https://b.example.com/hook")
+    assert workspace.run("apply", "--auto-approve").exit_code == 0
+    workspace.set("b", url="https://b2.example.com/hook")
+    saved = workspace.root / "plan.json"
+    assert workspace.run("plan", "--out", str(saved)).exit_code == 0
+    DAMAGE["garbage"](workspace.root / "secrets" / "webhooks" / "prod" / "a.json")
+    before = sorted((d["id"], d["url"], d["secret"]) for d in live(amigo_server))
+
+    refused = workspace.run("apply", str(saved))
+    assert refused.exit_code == 1
+    assert "the secret records of prod/a were found damaged" in refused.output
+    assert "run `webhookctl apply` to review the repair" in refused.output
+    assert sorted((d["id"], d["url"], d["secret"]) for d in live(amigo_server)) == before  # nothing changed
+
+    amigo_server.control("clock", {"advance_seconds": 3601})  # a rotation an hour after the last create
+    repaired = workspace.run("apply", "--auto-approve")
+    assert repaired.exit_code == 0, repaired.output
+    assert "1 secret to repair" in repaired.stdout
+    [a] = [d for d in live(amigo_server) if d["url"] == "https://a.example.com/hook"]
+    record = workspace.record("a")
+    assert record is not None and record["current"]["secret"] == a["secret"]

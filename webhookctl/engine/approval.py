@@ -41,9 +41,15 @@ def check_approved(saved: Plan, fresh: Plan, recovered: bool) -> Plan:
         raise StalePlanError(f"the saved plan covers other accounts than the configuration; {refuse}")
     stale = [s.name for s, f in zip(saved.providers, fresh.providers, strict=True)
              if s.state_fingerprint != f.state_fingerprint]
-    approved = _changes(saved)
-    repairs = [c for c in fresh.changes if _repairs_record(c)]
-    wanted = _changes(fresh.model_copy(update={"changes": [c for c in fresh.changes if not _repairs_record(c)]}))
+    repairs = [f"{c.provider}/{c.name}" for c in fresh.changes if _repairs_record(c)]
+    if repairs:
+        # A repair rotates the secret its receivers verify with: it is a change like any other, and no
+        # saved plan can hold it. Carrying out the rest would leave the damage; carrying it out would
+        # do what nobody approved.
+        raise StalePlanError(f"the secret records of {', '.join(repairs)} were found damaged; a saved plan cannot "
+                             f"approve their repair (a plan reads no records); nothing was applied; run "
+                             f"`webhookctl apply` to review the repair")
+    approved, wanted = _changes(saved), _changes(fresh)
     if wanted == approved and not stale:
         return live
     if recovered and all(change in approved for change in wanted):
@@ -52,4 +58,4 @@ def check_approved(saved: Plan, fresh: Plan, recovered: bool) -> Plan:
         raise StalePlanError(f"the saved plan is stale: live state changed since it was made for "
                              f"{', '.join(stale)}; {refuse}")
     raise StalePlanError(f"the saved plan does not match what the configuration and live state call for now "
-                         f"({len(approved)} approved change(s), {len(wanted) + len(repairs)} now); {refuse}")
+                         f"({len(approved)} approved change(s), {len(wanted)} now); {refuse}")
