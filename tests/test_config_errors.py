@@ -118,6 +118,21 @@ CASES: dict[str, list[str]] = {
     "wrong-version.yaml": [
         ":1:10: error: Input should be 1 (version)",
     ],
+    "amigo-repeated-type.yaml": [
+        ":11:86: error: type 'conversation-post-processing-complete' is listed twice (destinations[0].accepted_types[2])",
+    ],
+    "empty-organization.yaml": [
+        ":5:19: error: String should have at least 1 character (providers.prod.organization)",
+    ],
+    "non-ascii-url.yaml": [
+        ":10:10: error: url must be ASCII: percent-encode other characters, and write a host in punycode (xn--) (destinations[0].url)",
+    ],
+    "version-float.yaml": [
+        ":1:10: error: Input should be 1 (version)",
+    ],
+    "version-true.yaml": [
+        ":1:10: error: Input should be 1 (version)",
+    ],
     "yaml-syntax.yaml": [
         ":10:8: error: invalid YAML: while parsing a flow sequence did not find expected ',' or ']'",
     ],

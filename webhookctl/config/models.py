@@ -143,6 +143,14 @@ class ConfigFileBase(Strict):
     secrets: Secrets | None = None
     settings: Settings | None = None
 
+    @field_validator("version", mode="before")
+    @classmethod
+    def _an_integer(cls, value: Any) -> Any:
+        # Literal[1] takes `true` and `1.0` (they equal 1), but not "1": the format's version is the integer 1.
+        if value is not None and type(value) is not int:
+            raise ValueError("Input should be 1")
+        return value
+
 
 def _vendor_fields() -> dict[str, Any]:
     """Every installed vendor's destination fields (the first vendor to declare a name defines it)."""

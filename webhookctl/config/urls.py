@@ -16,6 +16,8 @@ _NOT_URI = re.compile(r"[\x00-\x20\x7f]")
 def _split(url: str) -> tuple[SplitResult | None, str | None]:
     if _NOT_URI.search(url):
         return None, "url must not contain spaces or control characters"
+    if not url.isascii():  # an IRI, not a URI: the vendors' specs take URIs (format: uri)
+        return None, "url must be ASCII: percent-encode other characters, and write a host in punycode (xn--)"
     try:
         parts = urlsplit(url)
         parts.hostname  # noqa: B018 - parsed lazily; raises for a malformed host

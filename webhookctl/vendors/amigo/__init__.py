@@ -14,6 +14,12 @@ if TYPE_CHECKING:
     from webhookctl.vendors.contract import Provider
 
 
+def _repeated_types(types: list[str]) -> list[FieldProblem]:
+    """A type listed twice is a slip (the vendor would keep both, and every plan would show them)."""
+    return [FieldProblem(f"accepted_types[{index}]", f"type {kind!r} is listed twice")
+            for index, kind in enumerate(types) if types.index(kind) != index]
+
+
 class AmigoVendor:
     type = "amigo"
     title = "Amigo"
@@ -26,8 +32,13 @@ class AmigoVendor:
     ) -> tuple[dict[str, Any], list[FieldProblem]]:
         accepted = declared.get("accepted_types", defaults.get("accepted_types"))
         problems = [] if accepted is not None else [FieldProblem("accepted_types", "missing required key 'accepted_types'", "parent")]
+        if declared.get("accepted_types") is not None:
+            problems += _repeated_types(declared["accepted_types"])
         retry = declared.get("retry_attempts") or defaults.get("retry_attempts") or RETRY_ATTEMPTS_DEFAULT
         return {"accepted_types": list(accepted or []), "retry_attempts": retry}, problems
+
+    def defaults_problems(self, defaults: Mapping[str, Any]) -> list[FieldProblem]:
+        return _repeated_types(defaults["accepted_types"]) if defaults.get("accepted_types") is not None else []
 
     def account(self, config: AmigoConfig) -> str:
         return f"amigo:{normalised_address(config.base_url)}/{config.organization}"

@@ -11,9 +11,9 @@ from webhookctl.vendors.amigo.catalogue import PRODUCTION_URL, RETRY_ATTEMPTS_MA
 
 
 class AmigoAuth(Strict):
-    api_key: str = Field(description="API key value; write it as ${ENV_VAR}.")
-    api_key_id: str
-    user_id: str
+    api_key: str = Field(min_length=1, description="API key value; write it as ${ENV_VAR}.")
+    api_key_id: str = Field(min_length=1)
+    user_id: str = Field(min_length=1)
     scheme: Literal["bearer", "basic"] = Field(default="bearer", description="How the token is presented.")
 
 
@@ -25,7 +25,7 @@ class AmigoConfig(ProviderConfig):
         default=PRODUCTION_URL,
         description="API root; `emulator` selects the embedded emulator.",
     )
-    organization: str
+    organization: str = Field(min_length=1)
     auth: AmigoAuth
 
 

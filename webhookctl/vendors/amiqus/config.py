@@ -10,7 +10,7 @@ from webhookctl.configbase import DestinationFields, ProviderConfig, Strict
 
 
 class AmiqusAuth(Strict):
-    token: str = Field(description="Personal access or OAuth token; write it as ${ENV_VAR}.")
+    token: str = Field(min_length=1, description="Personal access or OAuth token; write it as ${ENV_VAR}.")
 
 
 class AmiqusConfig(ProviderConfig):
