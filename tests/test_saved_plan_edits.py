@@ -78,14 +78,35 @@ def unchanged_but_unsealed(plan: dict[str, Any], ids: dict[str, str]) -> None:
     plan["warnings"].append("looks fine to me")
 
 
+def unmanaged_policy_shown_otherwise(plan: dict[str, Any], ids: dict[str, str]) -> None:
+    plan["providers"][0]["unmanaged_policy"] = "delete"  # what the approver is shown, not what runs
+
+
+# What the approver is shown of where the plan came from: covered by the digest, so an edit not resealed is
+# refused; a forger who reseals changes only what is shown (apply plans again from the configuration).
+def config_files_forged(plan: dict[str, Any], ids: dict[str, str]) -> None:
+    plan["config_files"] = ["/etc/passwd"]
+
+
+def created_at_moved(plan: dict[str, Any], ids: dict[str, str]) -> None:
+    plan["created_at"] = "2020-01-01T00:00:00Z"
+
+
+def version_changed(plan: dict[str, Any], ids: dict[str, str]) -> None:
+    plan["webhookctl_version"] = "99.0.0"
+
+
 EDITS: dict[str, Edit] = {f.__name__: f for f in (
     delete_protected, other_providers_destination, foreign_url_under_existing_name, dot_dot_name, provider_twice,
-    deletes_fields, flipped_action, unchanged_but_unsealed)}
+    deletes_fields, flipped_action, unchanged_but_unsealed, unmanaged_policy_shown_otherwise, config_files_forged,
+    created_at_moved, version_changed)}
+# Edits that change nothing apply does: only the unsealed file is an alteration to refuse.
+SHOWN_ONLY = ("unchanged_but_unsealed", "config_files_forged", "created_at_moved", "version_changed")
 
 
 def reseal(plan: dict[str, Any]) -> None:
     """The digest recomputed as webhookctl computes it (engine/plan.py: Plan.content_digest)."""
-    data = {k: v for k, v in plan.items() if k not in ("digest", "created_at", "webhookctl_version", "config_files")}
+    data = {k: v for k, v in plan.items() if k != "digest"}
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     plan["digest"] = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -121,9 +142,7 @@ def saved(tmp_path: Path, workspace: Workspace, amigo_server: AmigoServer) -> tu
     return workspace, plan_path, ids
 
 
-# A note added to `warnings` changes nothing apply does, so only the unsealed file is an alteration to refuse.
-CASES = [(edit, sealed) for edit in sorted(EDITS) for sealed in (False, True)
-         if not (sealed and edit == "unchanged_but_unsealed")]
+CASES = [(edit, sealed) for edit in sorted(EDITS) for sealed in (False, True) if not (sealed and edit in SHOWN_ONLY)]
 
 
 @pytest.mark.parametrize(("edit", "sealed"), CASES, ids=[f"{e}-{'resealed' if s else 'as-edited'}" for e, s in CASES])

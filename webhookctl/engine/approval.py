@@ -16,6 +16,11 @@ def _changes(plan: Plan) -> list[dict[str, object]]:
     return [c.model_dump(mode="json", exclude={"warnings"}) for c in plan.changes]
 
 
+def _accounts(plan: Plan) -> list[dict[str, object]]:
+    """What the plan says of each account besides the state it read (compared on its own, as staleness)."""
+    return [state.model_dump(mode="json", exclude={"state_fingerprint"}) for state in plan.providers]
+
+
 def _repairs_record(change: Change) -> bool:
     """A record found damaged at apply (plans read metadata only, so they cannot see it)."""
     return change.action == "repair-secret" and change.reason.startswith("the record is damaged")
@@ -50,7 +55,7 @@ def check_approved(saved: Plan, fresh: Plan, recovered: bool) -> Plan:
                              f"approve their repair (a plan reads no records); nothing was applied; run "
                              f"`webhookctl apply` to review the repair")
     approved, wanted = _changes(saved), _changes(fresh)
-    if wanted == approved and not stale:
+    if wanted == approved and _accounts(saved) == _accounts(fresh) and not stale:
         return live
     if recovered and all(change in approved for change in wanted):
         return live

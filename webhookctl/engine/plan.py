@@ -184,12 +184,12 @@ class Plan(Data):
         return self.request.targets
 
     def content_digest(self) -> str:
-        """sha256 of the plan's content, excluding `digest` itself and when/where it was made.
+        """sha256 of everything in the plan but `digest` itself (when, by which version and from which files
+        it was made included: they are shown to whoever approves it).
 
         The canonical JSON of `model_dump(mode="json", exclude=...)`, hashed as it is written, one
         change at a time (the whole dump and its text were ~150 MB at 100,000 changes)."""
-        head = self.model_dump(mode="json", exclude={"digest", "created_at", "webhookctl_version", "config_files",
-                                                     "changes"})
+        head = self.model_dump(mode="json", exclude={"digest", "changes"})
         digest = hashlib.sha256()
         for part in canonical_parts(head, "changes", (change.model_dump(mode="json") for change in self.changes)):
             digest.update(part.encode())
