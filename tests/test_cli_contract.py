@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
+from tests.amigo_helpers import live
 from tests.conftest import AmigoServer
 from tests.support.servers import free_port
 from tests.support.workspace import Org, Workspace
@@ -247,6 +248,32 @@ def test_closing_the_pipe_early_exits_quietly_with_0(workspace: Workspace) -> No
         done = subprocess.run(["bash", "-c", f"set -o pipefail; '{sys.executable}' -m webhookctl schema config "
                                              "| head -1"], capture_output=True, text=True, env=env, timeout=60)
         assert (done.returncode, done.stdout, done.stderr) == (0, "{\n", "")
+
+
+def run_with_reader_gone(workspace: Workspace, *args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI with its stdout's reader gone before it writes a byte (`| head -0`): every write fails."""
+    workspace.write()
+    env = {**os.environ, **workspace.env(), "PYTHONPATH": str(ROOT)}
+    child = subprocess.Popen([sys.executable, "-m", "webhookctl", *args, "-c", str(workspace.config_path)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env,
+                             text=True)
+    assert child.stdout is not None
+    child.stdout.close()
+    _, stderr = child.communicate(timeout=120)
+    return subprocess.CompletedProcess(child.args, child.returncode, "", stderr)
+
+
+def test_a_closed_pipe_stops_the_output_never_the_run(workspace: Workspace, amigo_server: AmigoServer) -> None:
+    for name in ("a", "b", "c"):
+        workspace.add(name, f"https://{name}.example.com/hook")
+    planned = run_with_reader_gone(workspace, "plan", "--detailed-exitcode")
+    assert (planned.returncode, planned.stderr) == (2, "")  # changes: still said by the exit code
+    applied = run_with_reader_gone(workspace, "apply", "--auto-approve")
+    assert applied.returncode == 0, applied.stderr  # the apply ran to its end
+    assert sorted(d["url"] for d in live(amigo_server)) == [f"https://{n}.example.com/hook" for n in "abc"]
+    assert all(workspace.record(name) is not None for name in "abc")
+    assert workspace.run("plan", "--detailed-exitcode").exit_code == 0
+    assert run_with_reader_gone(workspace, "validate").returncode == 0
 
 
 def test_colour_follows_flags_then_no_color_then_force_color(workspace: Workspace) -> None:

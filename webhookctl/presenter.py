@@ -7,16 +7,17 @@ whoever wrote the text (a vendor's error, a backend helper's stderr, a plan).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import click
 
 from webhookctl.config.problems import Problem, field_path
 from webhookctl.redact import RUN, Redactor, clean
-from webhookctl.terminal import color_for, output_format
+from webhookctl.terminal import color_for, is_closed_pipe, output_format, silence
 from webhookctl.wording import count, seconds
 
 if TYPE_CHECKING:
@@ -59,27 +60,42 @@ class Presenter:
         return clean(text, self.redactor)
 
     def echo(self, text: str = "") -> None:
-        click.echo(self.clean(text), file=self.out, color=self.color)
+        with self._reader_may_leave(self.out):
+            click.echo(self.clean(text), file=self.out, color=self.color)
 
     def write(self, text: str | Iterable[str]) -> None:
         """`text` as is (no newline added), cleaned like every other line; or pieces of it, each
         ending a line, cleaned and written as they come (URLs never span lines; a secret that did
         would be masked only within a piece: the text written this way is a plan's, which holds none)."""
-        for part in [text] if isinstance(text, str) else text:
-            self.out.write(self.clean(part))
-        self.out.flush()
+        with self._reader_may_leave(self.out):
+            for part in [text] if isinstance(text, str) else text:
+                self.out.write(self.clean(part))
+            self.out.flush()
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _reader_may_leave(stream: TextIO) -> Iterator[None]:
+        """A reader that went away (`| head -1`) stops the output, never the run: an apply cut off
+        mid-way by its pager would leave work half done, and a plan's exit code would be lost."""
+        try:
+            yield
+        except OSError as error:
+            if not is_closed_pipe(error):
+                raise
+            silence(stream)
 
     def style(self, text: str, **styles: Any) -> str:
         return click.style(text, **styles) if self.color else text
 
     def note(self, text: str) -> None:
-        click.echo(self.clean(text), file=self.err)
+        with self._reader_may_leave(self.err):
+            click.echo(self.clean(text), file=self.err)
 
     def warning(self, text: str) -> None:
-        click.echo(self.clean(f"warning: {text}"), file=self.err)
+        self.note(f"warning: {text}")
 
     def error(self, text: str) -> None:
-        click.echo(self.clean(f"error: {text}"), file=self.err)
+        self.note(f"error: {text}")
 
     def json(self, data: Any) -> None:
         import json  # JSON output only

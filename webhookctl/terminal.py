@@ -7,6 +7,7 @@ colour when the stream is a terminal.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from collections.abc import Mapping
@@ -86,6 +87,22 @@ def color_for(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def is_closed_pipe(error: BaseException) -> bool:
+    """Whether writing failed because the reader went away (`webhookctl ... | head -1`)."""
+    return isinstance(error, BrokenPipeError) or (isinstance(error, OSError) and error.errno == errno.EPIPE)
+
+
+def silence(stream: TextIO) -> None:
+    """Point `stream`'s file descriptor at /dev/null, so what is still buffered, and all that follows,
+    is dropped instead of failing again (at the interpreter's final flush too)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (tests): nothing will flush it at exit
 
 
 def output_format() -> str | None:

@@ -3,13 +3,14 @@
 Exit codes: 0 success (no changes, no findings), 1 error, 2 changes (`plan
 --detailed-exitcode`) or findings (`drift`). Click gives usage errors exit 2,
 which a CI job would read as "changes"; here they exit 1. A closed pipe
-(`webhookctl ... | head -1`) ends the run quietly with 0; Ctrl-C aborts with 1.
+(`webhookctl ... | head -1`) is quiet and stops nothing: the presenter drops what is left to
+print and the run ends with its own exit code (an apply completes; a plan with changes under
+--detailed-exitcode still exits 2). Output that fails outside the presenter (click's own, a
+final flush) ends the run with 0. Ctrl-C aborts with 1.
 """
 
 from __future__ import annotations
 
-import errno
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -18,6 +19,7 @@ import click
 
 from webhookctl.cli.lazy import LazyGroup
 from webhookctl.errors import WebhookctlError
+from webhookctl.terminal import is_closed_pipe, silence
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
@@ -27,19 +29,6 @@ def _wants_json(args: Sequence[str]) -> bool:
     items = list(args)
     return any(item == "--format=json" or (item == "--format" and items[i + 1:i + 2] == ["json"])
                for i, item in enumerate(items))
-
-
-def _silence_stdout() -> None:
-    """After EPIPE, point stdout at /dev/null so the interpreter's final flush cannot fail again."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass  # not a real file (tests): nothing will flush it at exit
-
-
-def _is_epipe(error: BaseException) -> bool:
-    return isinstance(error, BrokenPipeError) or (isinstance(error, OSError) and error.errno == errno.EPIPE)
 
 
 class WebhookctlGroup(LazyGroup):
@@ -66,18 +55,18 @@ class WebhookctlGroup(LazyGroup):
             click.echo("error: aborted", file=sys.stderr)
             sys.exit(EXIT_ERROR)
         except OSError as error:
-            if not _is_epipe(error):
+            if not is_closed_pipe(error):
                 raise
-            _silence_stdout()
+            silence(sys.stdout)
             sys.exit(EXIT_OK)
         except SystemExit as stop:
             # Flush inside the guard: the reader may be gone (`| head -1`).
             try:
                 sys.stdout.flush()
             except OSError as error:
-                if not _is_epipe(error):
+                if not is_closed_pipe(error):
                     raise
-                _silence_stdout()
+                silence(sys.stdout)
                 sys.exit(EXIT_OK)
             raise stop
         sys.exit(result if isinstance(result, int) else EXIT_OK)
