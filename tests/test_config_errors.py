@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,53 @@ def test_error_case(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
     result = CliRunner().invoke(cli, ["validate", "-c", case])
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [case + rest for rest in CASES[case]]
+
+
+VALID = (FIXTURES / "wrong-version.yaml").read_text().replace("version: 2", "version: 1")
+
+
+def _special(tmp_path: Path, kind: str) -> Path:
+    """A path that is no regular file: a device, a pipe, a link to nothing, a loop of links."""
+    if kind == "device":
+        return Path("/dev/null")
+    path = tmp_path / f"{kind}.yaml"
+    if kind == "pipe":
+        os.mkfifo(path)
+    elif kind == "dangling":
+        path.symlink_to(tmp_path / "nowhere.yaml")
+    else:
+        path.symlink_to(tmp_path / "loop-b.yaml")
+        (tmp_path / "loop-b.yaml").symlink_to(path)
+    return path
+
+
+@pytest.mark.parametrize(("kind", "message"), [
+    ("device", "configuration file is not a regular file (a device, pipe or socket)"),
+    ("pipe", "configuration file is not a regular file (a device, pipe or socket)"),
+    ("dangling", "configuration file not found (a symbolic link to nothing)"),
+    ("loop", "configuration file is a loop of symbolic links"),
+])
+def test_a_path_that_is_no_file_says_what_it_is(tmp_path: Path, kind: str, message: str) -> None:
+    path = _special(tmp_path, kind)
+    result = CliRunner().invoke(cli, ["validate", "-c", str(path)])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [f"{path}:1:1: error: {message}"]
+
+
+def test_a_file_named_twice_is_read_once(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(VALID)
+    (tmp_path / "link.yaml").symlink_to(tmp_path / "a.yaml")
+    result = CliRunner().invoke(cli, ["validate", "-c", str(tmp_path / "a.yaml"), "-c", str(tmp_path / "link.yaml"),
+                                      "-c", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "Configuration valid: 1 file, 1 provider, 1 destination." in result.stdout
+
+
+def test_a_url_from_an_unresolved_reference_is_not_judged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "a.yaml").write_text(VALID.replace("https://orders.example.com/hook", "${HOOK_URL}"))
+    monkeypatch.delenv("HOOK_URL", raising=False)
+    assert CliRunner().invoke(cli, ["validate", "--no-env", "-c", str(tmp_path / "a.yaml")]).exit_code == 0
+    unset = CliRunner().invoke(cli, ["validate", "-c", str(tmp_path / "a.yaml")])
+    assert unset.exit_code == 1
+    assert unset.stdout.splitlines() == [f"{tmp_path / 'a.yaml'}:10:10: error: environment variable HOOK_URL is not set "
+                                         "(destinations[0].url)"]

@@ -79,7 +79,9 @@ def semantic_problems(
                                     f"destination name {destination.name!r} is already used at {first}", (*path, "name")))
         else:
             seen_names[destination.name] = source.value((*path, "name"))
-        url_problem = https_problem(destination.url)
+        # A reference left as written (`validate --no-env`, or an unset variable, reported already) is
+        # checked once it is resolved.
+        url_problem = None if "${" in destination.url else https_problem(destination.url)
         if url_problem:
             problems.append(Problem(source.value((*path, "url")), url_problem, (*path, "url")))
         provider = providers.get(destination.provider)

@@ -9,6 +9,7 @@ shared through merge keys live (`x-amigo: &amigo {...}`, then `<<: *amigo`).
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -44,6 +45,8 @@ def config_paths(given: Sequence[str | Path], environ: Mapping[str, str]) -> lis
 
 
 def expand(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
+    """The configuration files `paths` name (a directory's *.yaml and *.yml files), each once however
+    often it is named (a file and a link to it, a file inside a directory also given)."""
     files: list[Path] = []
     problems: list[Problem] = []
     for path in paths:
@@ -59,8 +62,28 @@ def expand(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
         elif path.is_file():
             files.append(path)
         else:
-            problems.append(Problem(Location(str(path), 1, 1), "configuration file not found"))
-    return files, problems
+            problems.append(Problem(Location(str(path), 1, 1), _not_a_file(path)))
+    unique: list[Path] = []
+    seen: set[Path] = set()
+    for file in files:
+        real = file.resolve()
+        if real not in seen:
+            seen.add(real)
+            unique.append(file)
+    return unique, problems
+
+
+def _not_a_file(path: Path) -> str:
+    """Why `path`, which is neither a directory nor a regular file, cannot be read as configuration."""
+    try:
+        path.stat()
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "configuration file is a loop of symbolic links"
+        if path.is_symlink():
+            return "configuration file not found (a symbolic link to nothing)"
+        return "configuration file not found"
+    return "configuration file is not a regular file (a device, pipe or socket)"
 
 
 def load_config(
