@@ -307,6 +307,16 @@ def test_amigo_a_page_of_zero_promises_nothing_more(amigo: httpx.Client, receive
     assert first["has_more"] is True and first["continuation_token"] == 1
 
 
+@pytest.mark.parametrize(("method", "suffix"), [("POST", ""), ("DELETE", ""), ("POST", "/rotate-secret"),
+                                                ("GET", "/delivery")])
+def test_amigo_checks_credentials_before_the_endpoints_parameters(amigo: httpx.Client, method: str,
+                                                                  suffix: str) -> None:
+    path = f"/v1/{ORG}/webhook_destination/not-an-id{suffix}"
+    anonymous = amigo.request(method, path, headers={"authorization": ""}, json={} if method == "POST" else None)
+    assert anonymous.status_code == 401  # FastAPI validates an endpoint's parameters after its dependencies
+    assert amigo.request(method, path, json={} if method == "POST" else None).status_code == 422
+
+
 def test_amigo_serves_head_only_where_declared(amigo: httpx.Client) -> None:
     head = amigo.head(f"/v1/{ORG}/webhook_destination/")
     assert head.status_code == 405 and head.headers["allow"] == "POST, GET"

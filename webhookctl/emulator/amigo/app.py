@@ -1,8 +1,10 @@
 """The Amigo webhook-destination API as a Starlette app.
 
 Checks run in the order a FastAPI service with an auth dependency applies them:
-rate limit, maintenance, path validation, organisation, credentials,
-permission, request validation, the destination itself, then business rules.
+rate limit, maintenance, organisation, credentials, permission, then the
+endpoint's own parameters (FastAPI validates them after its dependencies have
+run: an unauthenticated caller learns nothing of ids), the request body, the
+destination itself, then business rules.
 """
 
 from __future__ import annotations
@@ -253,9 +255,9 @@ class AmigoEmulator:
         return json_response({"webhook_destinations": destinations})
 
     async def update(self, request: Request) -> Response:
-        destination_id = self._destination_id(request)
         org = self._org(request)
         self._authorize(request, org, "Webhook:UpdateWebhookDestination")
+        destination_id = self._destination_id(request)
         changes = parse_update(await read_json_body(request))
         with self.store.transaction(ORG_PREFIX + org) as document:
             destination = self._existing(document, destination_id)
@@ -264,9 +266,9 @@ class AmigoEmulator:
         return empty_response(204)
 
     async def delete(self, request: Request) -> Response:
-        destination_id = self._destination_id(request)
         org = self._org(request)
         self._authorize(request, org, "Webhook:DeleteWebhookDestination")
+        destination_id = self._destination_id(request)
         with self.store.transaction(ORG_PREFIX + org) as document:
             self._existing(document, destination_id)
             self._consume_conflict()
@@ -274,9 +276,9 @@ class AmigoEmulator:
         return empty_response(204)
 
     async def rotate(self, request: Request) -> Response:
-        destination_id = self._destination_id(request)
         org = self._org(request)
         self._authorize(request, org, "Webhook:UpdateWebhookDestination")
+        destination_id = self._destination_id(request)
         with self.store.transaction(ORG_PREFIX + org) as document:
             destination = self._existing(document, destination_id)
             self._consume_conflict()
@@ -297,9 +299,9 @@ class AmigoEmulator:
         return json_response({"secret": secret, "dual_signing_stops_at": stops_at})
 
     async def deliveries(self, request: Request) -> Response:
-        destination_id = self._destination_id(request)
         org = self._org(request)
         self._authorize(request, org, "Webhook:GetWebhookDeliveries")
+        destination_id = self._destination_id(request)
         document = self.org_document(org) or {}
         self._existing(document, destination_id)
         return json_response(list_deliveries(document, destination_id, request.query_params))
