@@ -204,3 +204,33 @@ def test_two_providers_on_one_team_do_not_delete_each_other(tmp_path: Path, amiq
     assert sorted(h["url"] for h in live(amiqus_server)) == ["https://forms.example.com/", "https://records.example.com/"]
     plan = json.loads(workspace.run("plan", "--format", "json").stdout)
     assert {p["scope"] for p in plan["providers"]} == {plan["providers"][0]["scope"]}  # one account
+
+
+@pytest.mark.parametrize("tokens", ["one token", "two tokens"])
+def test_a_sibling_never_deletes_what_another_provider_binds(tmp_path: Path, amiqus_server: AmiqusServer,
+                                                            tokens: str) -> None:
+    """One team through two providers, the second deleting the unmanaged: a destination the first binds
+    stays the first's when someone moves its URL in the dashboard (it is not at a declared URL any more),
+    protected or not, and whether the two share a token (one account to webhookctl) or not (two)."""
+    second = amiqus_server.token
+    if tokens == "two tokens":  # a second token of the same team: webhookctl cannot tell it is one team
+        second = "token-team-1-again"
+        amiqus_server.control("tokens", {"token": second, "team": amiqus_server.team})
+    workspace = Workspace(tmp_path, {"kyc": Team(amiqus_server.url, amiqus_server.token, "v2"),
+                                     "kyc-v1": Team(amiqus_server.url, second, "v1")})
+    workspace.unmanaged = "delete"
+    workspace.add("records", "https://records.example.com/hook", provider="kyc")
+    workspace.add("dormant", "https://dormant.example.com/hook", provider="kyc", protect=True)
+    workspace.add("forms", "https://forms.example.com/hook", provider="kyc-v1")
+    assert workspace.run("apply", "--auto-approve").exit_code == 0
+    ids = {h["url"]: h["id"] for h in live(amiqus_server)}
+    with amiqus_server.emulator.store.transaction("team:" + amiqus_server.team) as document:
+        moved = document["webhooks"][str(ids["https://dormant.example.com/hook"])]
+        moved["url"] = "https://dormant.example.com/moved"  # someone edits it in the dashboard
+
+    plan = json.loads(workspace.run("plan", "--format", "json").stdout)
+    assert [(c["action"], c["provider"], c["name"]) for c in plan["changes"]] == [("update", "kyc", "dormant")]
+    applied = workspace.run("apply", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert {h["url"]: h["id"] for h in live(amiqus_server)} == ids  # nothing deleted, nothing made anew
+    assert workspace.run("plan", "--detailed-exitcode").exit_code == 0

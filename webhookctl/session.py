@@ -102,17 +102,20 @@ class Session:
             # Say which account: a run reads many.
             raise type(error)(f"{name} ({provider.scope}): {error}{self._hint(name, error)}", error.status) from None
         records, pending, (damaged, foreign) = await self.io(self._stored, name, check_records, checked)
+        live = [_canonical(d) for d in live]
+        owned_elsewhere = await self.io(self._owned_elsewhere, name, live, records)
         return Snapshot(
             provider=name,
             type=self.config.vendor_type(name),
             scope=provider.scope,
             capabilities=provider.capabilities,
-            live=[_canonical(d) for d in live],
+            live=live,
             records=records,
             pending=tuple(pending),
             vendor_now=provider.vendor_now(),
             damaged=damaged,
             foreign=foreign,
+            owned_elsewhere=owned_elsewhere,
         )
 
     def _stored(self, name: str, check_records: bool, checked: frozenset[str]) -> tuple[
@@ -123,6 +126,25 @@ class Session:
         if not check_records:
             return records, pending, ({}, {})
         return records, pending, self.check_records(r for r in records if r.name not in checked)
+
+    def _owned_elsewhere(self, name: str, live: list[LiveDestination], records: list[SecretRecord]) -> frozenset[str]:
+        """The live destinations that `name` may take for unmanaged, but another configured provider's record
+        binds, or another provider's unfinished operation names (by id or URL). Read only for a provider
+        whose policy deletes the unmanaged, and only when it has such candidates: the other providers'
+        records are read afresh each time (a sibling may have bound one earlier in the same run)."""
+        if self.config.providers[name].unmanaged != "delete":
+            return frozenset()
+        mine = {record.destination_id for record in records}
+        declared = {d.url for provider in (name, *self.config.siblings(name)) for d in self.config.for_provider(provider)}
+        candidates = [d for d in live if d.id not in mine and d.url not in declared]
+        if not candidates:
+            return frozenset()
+        others = [provider for provider in self.config.providers if provider != name]
+        ids = {record.destination_id for provider in others for record in self.backend.list_metadata(provider)}
+        pending = [entry for entry in self.journal.entries() if entry.provider != name]
+        ids |= {i for entry in pending for i in (entry.destination_id, entry.retires) if i}
+        urls = {canonical_url(entry.url) for entry in pending}
+        return frozenset(d.id for d in candidates if d.id in ids or d.url in urls)
 
     def orphaned(self) -> list[str]:
         """What to say about each journal entry whose provider is no longer configured (nothing finishes it)."""

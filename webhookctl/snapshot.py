@@ -28,6 +28,10 @@ class Snapshot:
     records: list[SecretRecord]  # metadata only
     # Unfinished operations of this provider in the journal (apply finishes them before planning).
     pending: tuple[JournalEntry, ...] = ()
+    # Live destinations another provider's record or unfinished operation names: never this one's to delete
+    # (two providers reaching one team with two tokens look like two accounts). Looked up for `unmanaged:
+    # delete` only.
+    owned_elsewhere: frozenset[str] = frozenset()
     vendor_now: datetime | None = None
     # Records whose full read disagrees with their metadata, by name -> what is wrong (apply and drift check).
     damaged: dict[str, str] = field(default_factory=dict)

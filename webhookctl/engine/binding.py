@@ -93,7 +93,7 @@ def bind(desired: list[DesiredDestination], snapshot: Snapshot, sibling_urls: se
     explained = {canonical_url(e.url) for e in snapshot.pending} | {e.retires for e in snapshot.pending if e.retires} \
         | {e.destination_id for e in snapshot.pending if e.destination_id}
     for live in snapshot.live:
-        if live.id in claimed or live.url in sibling_urls:
+        if live.id in claimed or live.url in sibling_urls or live.id in snapshot.owned_elsewhere:
             continue
         if live.url in explained or live.id in explained:
             continue  # an interrupted operation's; apply finishes it before planning
