@@ -6,16 +6,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import Any
 
 from webhookctl.config.models import DefaultsBase, Settings
 from webhookctl.config.models import Secrets as SecretsConfig
 from webhookctl.configbase import ProviderConfig
 
 
-# A NamedTuple: `validate` defines it (a dataclass costs ~1 ms to define in Python 3.11, a NamedTuple a
-# tenth of that), and a configuration holds one per destination (100,000 in the largest estates).
-class DesiredDestination(NamedTuple):
+# slots: a configuration holds one per destination (100,000 in the largest estates). A slotted dataclass,
+# not a NamedTuple (which `validate` would define ten times faster): a tuple of six is 16 bytes larger.
+@dataclass(frozen=True, slots=True)
+class DesiredDestination:
     name: str
     provider: str
     url: str
