@@ -36,6 +36,7 @@ class Inputs:
     report: str = "drift.md"
     args: list[str] = field(default_factory=list)
     key: str = ""
+    shards: int = 0  # drift-report: how many shards there are (0: whichever reports exist)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Inputs:
@@ -47,7 +48,15 @@ class Inputs:
                    plan_file=env.get("INPUT_PLAN_FILE", "").strip() or "plan.json",
                    plan_markdown=env.get("INPUT_PLAN_MARKDOWN", "").strip() or "plan.md",
                    report=env.get("INPUT_REPORT", "").strip() or "drift.md",
-                   args=shlex.split(env.get("INPUT_ARGS", "")), key=env.get("INPUT_KEY", "").strip())
+                   args=shlex.split(env.get("INPUT_ARGS", "")), key=env.get("INPUT_KEY", "").strip(),
+                   shards=_count(env.get("INPUT_SHARDS", "")))
+
+
+def _count(text: str) -> int:
+    text = text.strip()
+    if text and not (text.isascii() and text.isdigit()):
+        raise SystemExit(f"webhookctl action: shards must be a number, not {text!r}")
+    return int(text or 0)
 
 
 @dataclass
@@ -104,12 +113,19 @@ def _fenced(text: str, limit: int = 6000) -> str:
 def merge_reports(inputs: Inputs) -> Outcome:
     """`drift-report`: one report from the shards' `drift-K.md`, each beside its `drift-K.exitcode`.
 
-    Any shard that failed (or left no exit code) makes the whole 1; else any with findings, 2.
+    Any shard that failed (or left no exit code) makes the whole 1; else any with findings, 2. With
+    `shards` N, a shard K whose report is missing (its job failed or timed out before uploading one)
+    failed too: the reports that exist cannot say there is no drift.
     """
     paths = sorted(glob.glob(inputs.report))
     if not paths:
         return Outcome(1, f"**webhookctl drift failed**: no shard reports match `{inputs.report}`.")
     codes, parts = [], []
+    for shard in range(1, inputs.shards + 1):
+        if not Path(inputs.report.replace("*", str(shard), 1)).is_file():
+            codes.append(1)
+            parts.append(f"**shard {shard} of {inputs.shards} left no report: its drift check did not finish** "
+                         "(see that job's log).")
     for path in paths:
         code_file = Path(path).with_suffix(".exitcode")
         text = code_file.read_text().strip() if code_file.exists() else ""

@@ -57,6 +57,18 @@ def test_drift_report_merges_the_shards(tmp_path: Path) -> None:
     assert outputs["exitcode"] == "1"
 
 
+def test_drift_report_counts_a_shard_without_a_report_as_failed(tmp_path: Path) -> None:
+    """Shard 2 timed out before uploading anything: the others' "no drift" must not close the issue."""
+    for shard in (1, 3):
+        (tmp_path / f"drift-{shard}.md").write_text("No drift.")
+        (tmp_path / f"drift-{shard}.exitcode").write_text("0")
+    _, outputs, _ = step("run", tmp_path, command="drift-report", report="drift-*.md")
+    assert outputs["exitcode"] == "0"  # without the count, what exists is all there is
+    _, outputs, _ = step("run", tmp_path, command="drift-report", report="drift-*.md", shards="3")
+    assert outputs["exitcode"] == "1"
+    assert "shard 2 of 3 left no report" in Path(outputs["body"]).read_text()
+
+
 def test_apply_without_a_saved_plan_applies_nothing(tmp_path: Path) -> None:
     rc, outputs, log = step("run", tmp_path, command="apply", plan_file="plan.json")
     assert rc == 0 and outputs["exitcode"] == "1"
