@@ -16,7 +16,7 @@ import pytest
 
 from tests.support.backends import EXEC_HELPER, Bao, Moto, age_identity, binary
 from webhookctl.config import models
-from webhookctl.errors import ForeignEntryError, SecretsError
+from webhookctl.errors import DamagedRecordError, ForeignEntryError, SecretsError
 from webhookctl.model import Secret
 from webhookctl.secrets.base import SecretsBackend
 from webhookctl.secrets.factory import open_backend
@@ -180,6 +180,17 @@ def test_foreign_entries_are_never_overwritten_or_deleted(subject: Subject) -> N
     assert backend.list_metadata("prod") == []
 
 
+def test_a_foreign_entry_is_never_taken_for_a_record(subject: Subject) -> None:
+    """Reading another tool's entry (plain text in AWS, JSON of another shape elsewhere) is refused or
+    finds nothing; it never crashes the run (moto's plain-text secret was a JSONDecodeError traceback)."""
+    subject.write_foreign(subject.backend.key_for("prod", "orders"), "team-payments")
+    try:
+        found = subject.backend.read("prod", "orders")
+    except ForeignEntryError:
+        return
+    assert found is None
+
+
 def test_delete(subject: Subject) -> None:
     backend = subject.backend
     backend.write(record())
@@ -205,6 +216,70 @@ def test_vault_refuses_to_overwrite_a_concurrent_writer(tmp_path: Path, monkeypa
     stored = backend.read("prod", "orders")
     assert stored is not None and stored.current is not None
     assert stored.current.secret == Secret("written-by-another-run")
+
+
+def test_vault_finishes_a_write_cut_before_its_metadata(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       bao: Bao) -> None:
+    """A write is the data, then the custom_metadata that marks it webhookctl's: a run cut between the two
+    (or a failed second call) left its own record looking foreign, and every later run refused it."""
+    import hvac
+
+    subject = _vault(tmp_path, monkeypatch, bao)
+    backend = subject.backend
+    key = backend.key_for("prod", "orders")
+    client = hvac.Client(url=bao.address, token=bao.token)
+    client.secrets.kv.v2.create_or_update_secret(path=key, secret=record().to_dict(with_secrets=True),
+                                                 mount_point="secret")  # the first call only
+    backend.write(record(secret="s3cr3t-finished"))
+    assert backend.read_metadata("prod", "orders") == record(secret="s3cr3t-finished").metadata()
+    subject.write_foreign(backend.key_for("prod", "other"), "team-payments")  # another tool's stays refused
+    with pytest.raises(ForeignEntryError, match="team-payments"):
+        backend.write(record(name="other"))
+
+
+def test_sops_never_writes_the_plain_text_beside_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The decrypted copy used to sit in a directory next to the encrypted file (meant for Git) while sops
+    ran, and a SIGKILL left it there. A wrapper around sops lists that directory at every call."""
+    subject = _sops(tmp_path, monkeypatch)
+    from webhookctl.secrets.sops import SopsBackend
+
+    backend = subject.backend
+    assert isinstance(backend, SopsBackend)
+    seen = tmp_path / "seen"
+    wrapper = tmp_path / "sops-wrapper"
+    wrapper.write_text(f'#!/bin/sh\nls -A "{tmp_path / "repo"}" >> "{seen}"\nexec "{binary("sops")}" "$@"\n')
+    wrapper.chmod(0o755)
+    backend.config = backend.config.model_copy(update={"sops_binary": str(wrapper)})
+    backend.write(record())
+    backend.write(record(secret="s3cr3t-next"))
+    assert set(seen.read_text().split()) <= {"prod.sops.yaml", "prod.sops.yaml.lock"}
+    stored = backend.read("prod", "orders")
+    assert stored is not None and stored.current is not None and stored.current.secret == Secret("s3cr3t-next")
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    ("records: [unclosed", "cannot be read"), ("- a list\n", "not a webhookctl secrets file"),
+    ("records: [1, 2]\n", "not a webhookctl secrets file"),
+])
+def test_sops_refuses_a_file_of_another_shape_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         content: str, problem: str) -> None:
+    subject = _sops(tmp_path, monkeypatch)
+    path = tmp_path / "repo" / "prod.sops.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content)
+    with pytest.raises(SecretsError, match=problem) as raised:
+        subject.backend.list_metadata("prod")
+    assert not isinstance(raised.value, DamagedRecordError)  # the whole file: no record's repair mends it
+
+
+def test_sops_entry_that_is_no_mapping_is_a_damaged_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    subject = _sops(tmp_path, monkeypatch)
+    path = tmp_path / "repo" / "prod.sops.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("records:\n  webhooks/prod/orders: hello\n")
+    assert subject.backend.list_metadata("prod") == []
+    with pytest.raises(DamagedRecordError):
+        subject.backend.read_metadata("prod", "orders")
 
 
 def test_vault_metadata_needs_no_permission_to_read_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -222,3 +222,21 @@ def test_force_unlock_releases_a_lock_left_by_a_dead_run(
     assert not backend.held_locks()
     nothing = workspace.run("force-unlock")  # no --yes, no terminal: it looks before it asks
     assert nothing.exit_code == 0 and f"No lock is held for {scope}" in nothing.stdout
+
+
+def test_a_backend_that_fails_is_no_damage_to_repair(workspace: Workspace, amigo_server: AmigoServer) -> None:
+    """A CI job without the age key cannot decrypt the sops file: that is the backend failing, not every
+    record damaged, and nothing is rotated at the vendor on its word (each was, before)."""
+    sops_setup(workspace)
+    workspace.add("a", "https://a.example.com/hook")
+    workspace.add("b", "https://b.example.com/hook")
+    assert workspace.run("apply", "--auto-approve").exit_code == 0
+    before = sorted((d["id"], d["secret"], d["last_rotated_at"]) for d in live(amigo_server))
+    keys = workspace.extra_env
+    workspace.extra_env = {}  # no SOPS_AGE_KEY_FILE
+    failed = workspace.run("apply", "--auto-approve")
+    assert failed.exit_code == 1
+    assert "sops decrypt failed" in failed.output and "damaged" not in failed.output
+    assert sorted((d["id"], d["secret"], d["last_rotated_at"]) for d in live(amigo_server)) == before
+    workspace.extra_env = keys
+    assert workspace.run("plan", "--detailed-exitcode").exit_code == 0

@@ -202,3 +202,15 @@ def test_a_url_from_an_unresolved_reference_is_not_judged(tmp_path: Path, monkey
     assert unset.exit_code == 1
     assert unset.stdout.splitlines() == [f"{tmp_path / 'a.yaml'}:10:10: error: environment variable HOOK_URL is not set "
                                          "(destinations[0].url)"]
+
+
+@pytest.mark.parametrize(("backend", "limit"), [("vault", 512), ("aws-secretsmanager", 2048)])
+def test_a_url_longer_than_the_backend_keeps_is_refused(tmp_path: Path, backend: str, limit: int) -> None:
+    url = "https://orders.example.com/hook?q=" + "a" * limit
+    (tmp_path / "a.yaml").write_text(VALID.replace("https://orders.example.com/hook", url)
+                                     + f"secrets: {{backend: {backend}}}\n")
+    result = CliRunner().invoke(cli, ["validate", "-c", str(tmp_path / "a.yaml")])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"{tmp_path / 'a.yaml'}:10:10: error: url is longer than {limit} characters, the most the {backend} backend "
+        "keeps in a record's metadata (destinations[0].url)"]

@@ -250,7 +250,7 @@ def test_a_backend_failure_fails_one_operation_and_the_other_account_finishes(
     blocker.write_text("not a directory\n")  # the OS refuses every write below it, even to root
     result = workspace.run("apply", "--auto-approve")
     assert result.exit_code == 1, result.output
-    assert f"✗ create dev/z failed: cannot read {blocker}/z.meta.json: Not a directory" in result.stdout
+    assert f"✗ create dev/z failed: cannot read {blocker}/z.json: Not a directory" in result.stdout
     assert "✓ create prod/a done" in result.stdout
     journal = [json.loads(p.read_text()) for p in (workspace.root / "state" / "journal").glob("*.json")]
     assert [(e["provider"], e["stage"]) for e in journal] == [("dev", "issued")]

@@ -70,6 +70,12 @@ class ForeignEntryError(SecretsError):
     pass
 
 
+class DamagedRecordError(SecretsError):
+    """A record is there but is not one (not valid JSON, truncated, not webhookctl's format): storing a
+    new secret repairs it. Any other SecretsError is the backend failing (down, refusing, a key or a
+    helper missing), on whose word nothing is repaired: a repair rotates a secret at the vendor."""
+
+
 class SecretsAccessDenied(SecretsError):
     """This run's credentials may not read (or write) secret values: not damage, a permission."""
 

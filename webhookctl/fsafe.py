@@ -28,7 +28,7 @@ import stat
 import time
 from pathlib import Path
 
-from webhookctl.errors import SecretsError
+from webhookctl.errors import DamagedRecordError, SecretsError
 
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 # A new temporary file: never an existing one, never through a link, not inherited by children.
@@ -268,7 +268,7 @@ def read_text(path: Path, root: Path | None = None, checked: Checked | None = No
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise SecretsError(f"cannot read {path}: it is not UTF-8 text") from None
+        raise DamagedRecordError(f"cannot read {path}: it is not UTF-8 text") from None
 
 
 # A temporary file older than this belongs to no live write (each takes milliseconds).

@@ -12,11 +12,11 @@ from webhookctl.config.desired import Config
 from webhookctl.config.urls import canonical_url
 from webhookctl.errors import (
     AuthError,
+    DamagedRecordError,
     ForeignEntryError,
     ProviderError,
     SecretsAccessDenied,
     TransportError,
-    WebhookctlError,
 )
 from webhookctl.iothreads import IoThreads
 from webhookctl.model import LiveDestination
@@ -181,7 +181,8 @@ class Session:
             except ForeignEntryError as error:
                 foreign[meta.name] = str(error)
                 continue
-            except (WebhookctlError, ValueError, KeyError, TypeError) as error:
+            except (DamagedRecordError, ValueError, KeyError, TypeError) as error:
+                # Damage only: a backend that fails (down, a key missing) raises on; its word repairs nothing.
                 damaged[meta.name] = f"it cannot be read ({type(error).__name__})"
                 continue
             if full is None:

@@ -37,6 +37,10 @@ def _vendor_values(model: Any, vendor: Vendor) -> dict[str, Any]:
             if getattr(model, name, None) is not None}
 
 
+# A record's metadata holds its URL: Vault's custom_metadata values and AWS's Description have a size.
+_METADATA_URL_LIMITS = {"vault": 512, "aws-secretsmanager": 2048}
+
+
 def semantic_problems(
     parsed: models.ConfigFileBase,
     source: SourceMap,
@@ -66,6 +70,8 @@ def semantic_problems(
         if check is not None:
             problems += _located(check(_vendor_values(defaults, vendor)), ("defaults",), source)
 
+    backend: str = getattr(parsed.secrets, "backend", "file")
+    url_limit = _METADATA_URL_LIMITS.get(backend)
     seen_names: dict[str, Location] = {}
     seen_urls: dict[tuple[str, str], tuple[Location, str]] = {}
     per_account: dict[str, list[tuple[int, str]]] = defaultdict(list)
@@ -82,6 +88,9 @@ def semantic_problems(
         # A reference left as written (`validate --no-env`, or an unset variable, reported already) is
         # checked once it is resolved.
         url_problem = None if "${" in destination.url else https_problem(destination.url)
+        if url_problem is None and url_limit is not None and len(destination.url) > url_limit:
+            url_problem = (f"url is longer than {url_limit} characters, the most the {backend} backend keeps in "
+                           "a record's metadata")
         if url_problem:
             problems.append(Problem(source.value((*path, "url")), url_problem, (*path, "url")))
         provider = providers.get(destination.provider)

@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from webhookctl import failpoints
-from webhookctl.errors import ForeignEntryError, SecretsError
+from webhookctl.errors import DamagedRecordError, SecretsError
 from webhookctl.secret import Secret
 from webhookctl.secrets.base import SecretsBackend
 from webhookctl.secrets.journal import Journal, JournalEntry
@@ -41,13 +41,12 @@ def record_for(entry: JournalEntry, secret: Secret, existing: SecretRecord | Non
 def _readable(read: Callable[[], SecretRecord | None]) -> SecretRecord | None:
     """A record to build on, or None when it is damaged: storing the new secret is its repair.
 
-    A record something else wrote is never overwritten (ForeignEntryError goes up).
+    A record something else wrote is never overwritten (ForeignEntryError goes up), and a backend that
+    fails goes up too (the secret stays escrowed): taken for no record, it would drop `previous`.
     """
     try:
         return read()
-    except ForeignEntryError:
-        raise
-    except SecretsError:
+    except (DamagedRecordError, ValueError, KeyError, TypeError):
         return None
 
 

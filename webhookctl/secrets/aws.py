@@ -109,7 +109,13 @@ class AwsBackend:
                            VersionStage=stage)
         if not value:
             return None
-        data = json.loads(value["SecretString"])
+        try:
+            data = json.loads(value.get("SecretString") or "")
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):  # plain text, a binary secret, JSON of another shape: not ours to touch
+            raise ForeignEntryError(f"aws-secretsmanager: {self.key_for(provider, name)} does not hold a webhookctl "
+                                    "record (it was not written by webhookctl); choose another key_template")
         return SecretRecord.from_dict(data) if data.get("managed_by") == MANAGED_BY else None
 
     def _owned(self, key: str) -> dict[str, Any] | None:

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from webhookctl.errors import ForeignEntryError, SecretsError
+from webhookctl.errors import DamagedRecordError, ForeignEntryError, SecretsError
 from webhookctl.fsafe import (
     NOFOLLOW,
     Checked,
@@ -100,11 +100,11 @@ class FileBackend:
             data = json.loads(text)
         except ValueError as error:
             # The position only: the text may hold a secret.
-            raise SecretsError(f"{path} is not valid JSON (line {getattr(error, 'lineno', '?')}); "
-                               "restore it from a backup, or delete it to have it repaired") from None
+            raise DamagedRecordError(f"{path} is not valid JSON (line {getattr(error, 'lineno', '?')}); "
+                                     "restore it from a backup, or delete it to have it repaired") from None
         if not isinstance(data, dict):
             kind = "a JSON list" if isinstance(data, list) else "JSON that is not an object"
-            raise SecretsError(f"{path} is not a webhookctl record (it holds {kind})")
+            raise DamagedRecordError(f"{path} is not a webhookctl record (it holds {kind})")
         return data
 
     def _owned(self, path: Path) -> dict[str, Any] | None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from webhookctl.errors import SecretsError
+from webhookctl.errors import DamagedRecordError
 from webhookctl.secret import Secret, fingerprint
 from webhookctl.timefmt import format_time, parse_time
 
@@ -65,7 +65,7 @@ class SecretVersion:
         if data is None:
             return None
         if not isinstance(data, dict):
-            raise SecretsError(f"{where}: field {field!r} is not an object")
+            raise DamagedRecordError(f"{where}: field {field!r} is not an object")
         read = _Reader(data, where, field + ".")
         secret = read.text("secret", optional=True)
         fingerprint_ = read.text("fingerprint", optional=secret is not None)
@@ -128,17 +128,17 @@ class SecretRecord:
 
     @classmethod
     def from_dict(cls, data: Any, where: str = "record") -> SecretRecord:
-        """Parse strictly: a missing key or a wrong type is a `SecretsError` naming `where` and the field.
+        """Parse strictly: a missing key or a wrong type is a `DamagedRecordError` naming `where` and the field.
 
         Nothing is coerced (a secret that is a number is an error, never the text "12345").
         """
         if not isinstance(data, dict):
             kind = "a JSON list" if isinstance(data, list) else type(data).__name__
-            raise SecretsError(f"{where} is not a webhookctl record (it holds {kind}, not an object)")
+            raise DamagedRecordError(f"{where} is not a webhookctl record (it holds {kind}, not an object)")
         read = _Reader(data, where)
         protected = data.get("protected", False)
         if not isinstance(protected, bool):
-            raise SecretsError(f"{where}: field 'protected' is not a boolean")
+            raise DamagedRecordError(f"{where}: field 'protected' is not a boolean")
         return cls(
             provider=read.text("provider") or "",
             name=read.text("name") or "",
@@ -161,9 +161,9 @@ class _Reader:
     def __init__(self, data: dict[str, Any], where: str, prefix: str = "") -> None:
         self.data, self.where, self.prefix = data, where, prefix
 
-    def _fail(self, key: str, problem: str) -> SecretsError:
+    def _fail(self, key: str, problem: str) -> DamagedRecordError:
         # The field's name and JSON type only: its value may be a secret.
-        return SecretsError(f"{self.where}: field {self.prefix + key!r} {problem}")
+        return DamagedRecordError(f"{self.where}: field {self.prefix + key!r} {problem}")
 
     def text(self, key: str, optional: bool = False) -> str | None:
         if key not in self.data or self.data[key] is None:

@@ -3,8 +3,10 @@
 Only values under keys named `secret` are encrypted (`--encrypted-regex
 ^secret$`), so the metadata a plan needs is readable without any key, while
 sops' MAC still covers the whole file. A write decrypts a copy, changes it,
-encrypts it again and atomically replaces the file, under a lock: the file is
-never edited in place. `sops decrypt FILE` reads it.
+encrypts it again (the plain text goes to sops on its standard input, never to
+a file a killed run could leave beside the encrypted one, in a directory meant
+for Git) and atomically replaces the file, under a lock: the file is never
+edited in place. `sops decrypt FILE` reads it.
 
     records:
       webhooks/prod/orders: {managed_by: webhookctl, ..., current: {secret: ENC[...], fingerprint: ...}}
@@ -16,7 +18,6 @@ import fcntl
 import json
 import os
 import subprocess
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Any
 import yaml
 
 from webhookctl.config.models import SopsSecrets
-from webhookctl.errors import ForeignEntryError, SecretsError
+from webhookctl.errors import DamagedRecordError, ForeignEntryError, SecretsError
 from webhookctl.fsafe import atomic_write, private_dir
 from webhookctl.secrets.record import MANAGED_BY, SecretRecord, with_metadata
 
@@ -45,10 +46,10 @@ class SopsBackend:
     def path(self, provider: str) -> Path:
         return Path(self.config.file.format(provider=provider))
 
-    def _sops(self, *args: str) -> bytes:
+    def _sops(self, *args: str, stdin: bytes | None = None) -> bytes:
         try:
-            done = subprocess.run([self.config.sops_binary, *args], capture_output=True, env=self._environ,
-                                  timeout=60, check=False)
+            done = subprocess.run([self.config.sops_binary, *args], input=stdin, capture_output=True,
+                                  env=self._environ, timeout=60, check=False)
         except FileNotFoundError:
             raise SecretsError(f"sops: {self.config.sops_binary!r} not found; install sops") from None
         except subprocess.TimeoutExpired:
@@ -63,15 +64,18 @@ class SopsBackend:
         path = self.path(provider)
         if not path.exists():
             return {}
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return data.get("records") or {}
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError, OSError) as error:
+            raise SecretsError(f"sops: {path} cannot be read ({type(error).__name__}); restore it from Git") from None
+        return _records(data, path)
 
     def _decrypted(self, provider: str) -> dict[str, Any]:
         path = self.path(provider)
         if not path.exists():
             return {}
-        data = json.loads(self._sops("decrypt", "--input-type", "yaml", "--output-type", "json", str(path)))
-        return data.get("records") or {}
+        return _records(json.loads(self._sops("decrypt", "--input-type", "yaml", "--output-type", "json", str(path))),
+                        path)
 
     @staticmethod
     def _metadata(data: dict[str, Any]) -> SecretRecord:
@@ -80,15 +84,15 @@ class SopsBackend:
         return record
 
     def read_metadata(self, provider: str, name: str) -> SecretRecord | None:
-        data = self._plain(provider).get(self.key_for(provider, name))
+        data = _entry(self._plain(provider), self.key_for(provider, name))
         return self._metadata(data) if data and data.get("managed_by") == MANAGED_BY else None
 
     def list_metadata(self, provider: str) -> list[SecretRecord]:
         return [self._metadata(data) for data in self._plain(provider).values()
-                if data.get("managed_by") == MANAGED_BY and data.get("provider") == provider]
+                if isinstance(data, dict) and data.get("managed_by") == MANAGED_BY and data.get("provider") == provider]
 
     def read(self, provider: str, name: str) -> SecretRecord | None:
-        data = self._decrypted(provider).get(self.key_for(provider, name))
+        data = _entry(self._decrypted(provider), self.key_for(provider, name))
         return SecretRecord.from_dict(data) if data and data.get("managed_by") == MANAGED_BY else None
 
     @contextmanager
@@ -122,15 +126,10 @@ class SopsBackend:
         target = self.path(provider)
         if not target.parent.exists():
             private_dir(target.parent)
-        with tempfile.TemporaryDirectory(prefix=".webhookctl-sops-", dir=target.parent) as workdir:
-            os.chmod(workdir, 0o700)
-            plain = Path(workdir) / "plain.yaml"
-            descriptor = os.open(plain, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                yaml.safe_dump({"records": records}, handle, sort_keys=True)
-            encrypted = self._sops("encrypt", "--age", ",".join(self.config.age_recipients),
-                                   "--encrypted-regex", "^secret$", "--input-type", "yaml",
-                                   "--output-type", "yaml", str(plain))
+        plain = yaml.safe_dump({"records": records}, sort_keys=True).encode()
+        encrypted = self._sops("encrypt", "--age", ",".join(self.config.age_recipients),
+                               "--encrypted-regex", "^secret$", "--input-type", "yaml", "--output-type", "yaml",
+                               "--filename-override", str(target), stdin=plain)
         atomic_write(target, encrypted.decode(), mode=0o600)
 
     def write(self, record: SecretRecord) -> None:
@@ -148,3 +147,23 @@ class SopsBackend:
 
 def _strip(version: Any) -> Any:
     return {k: v for k, v in version.items() if k != "secret"} if isinstance(version, dict) else None
+
+
+def _records(data: Any, path: Path) -> dict[str, Any]:
+    """The `records` mapping of a sops file; a file of another shape is refused whole (it is not damage one
+    record's repair could mend, and a repair would rotate a secret at the vendor)."""
+    records = data.get("records") if isinstance(data, dict) else data
+    if records is None:  # an empty file, or no records yet
+        return {}
+    if not isinstance(records, dict):
+        raise SecretsError(f"sops: {path} is not a webhookctl secrets file (no mapping under 'records'); "
+                           "restore it from Git")
+    return records
+
+
+def _entry(records: dict[str, Any], key: str) -> dict[str, Any] | None:
+    """One record's entry; one that is not a mapping is a damaged record."""
+    data = records.get(key)
+    if data is not None and not isinstance(data, dict):
+        raise DamagedRecordError(f"sops: {key} is not a webhookctl record")
+    return data

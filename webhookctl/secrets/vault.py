@@ -129,11 +129,24 @@ class VaultBackend:
         if meta is None or not meta.get("versions"):
             return meta
         custom = meta.get("custom_metadata") or {}
-        if custom.get("managed_by") != MANAGED_BY:
+        # A write is two calls (data, then custom_metadata): one cut between them leaves webhookctl's record
+        # without its mark, which the data itself still shows.
+        if custom.get("managed_by") != MANAGED_BY and not self._holds_a_record(path):
             owner = custom.get("owner") or custom.get("managed_by") or "something other than webhookctl"
             raise ForeignEntryError(f"vault: {self.config.mount}/{path} was not written by webhookctl "
                                     f"(it seems to belong to {owner}); choose another key_template")
         return meta
+
+    def _holds_a_record(self, path: str) -> bool:
+        """Whether the latest version of `path` is a webhookctl record (its custom_metadata aside)."""
+        with self._errors(f"reading {path}"):
+            try:
+                response = self._kv.read_secret_version(path=path, mount_point=self.config.mount,
+                                                        raise_on_deleted_version=True)
+            except vault_errors.InvalidPath:
+                return False
+        data = response["data"]["data"]
+        return isinstance(data, dict) and data.get("managed_by") == MANAGED_BY
 
     def write(self, record: SecretRecord) -> None:
         path = self.key_for(record.provider, record.name)
