@@ -234,3 +234,22 @@ def test_a_sibling_never_deletes_what_another_provider_binds(tmp_path: Path, ami
     assert applied.exit_code == 0, applied.output
     assert {h["url"]: h["id"] for h in live(amiqus_server)} == ids  # nothing deleted, nothing made anew
     assert workspace.run("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_an_overdue_rotation_without_a_rotate_api_is_drift(team: Workspace, amiqus_server: AmiqusServer) -> None:
+    """Amiqus cannot rotate a secret in place: an overdue rotation is a rotation skipped (shown by plan,
+    `rotation-due` for drift), never only a warning the nightly drift job would not see."""
+    team.defaults = {"rotation": {"max_age": "1h"}}
+    team.add("a", "https://a.example.com/")
+    assert team.run("apply", "--auto-approve").exit_code == 0
+    assert team.run("drift", "--format", "json").exit_code == 0
+    folder = team.root / "secrets" / "webhooks" / "kyc"
+    for path in (folder / "a.json", folder / "a.meta.json"):  # the secret was issued long ago
+        stored = json.loads(path.read_text())
+        stored["current"]["issued_at"] = "2020-01-01T00:00:00Z"
+        path.write_text(json.dumps(stored))
+    plan = team.run("plan")
+    assert "kyc/a: rotate skipped: secret is" in plan.stdout and "no rotate API" in plan.stdout
+    drift = team.run("drift", "--format", "json", "--fail-on", "rotation-due")
+    assert drift.exit_code == 2, drift.output
+    assert [(f["kind"], f["destination"]) for f in json.loads(drift.stdout)["findings"]] == [("rotation-due", "a")]

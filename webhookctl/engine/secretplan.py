@@ -103,8 +103,12 @@ class SecretJudge:
             raise PlanError(f"{wanted.provider}/{wanted.name}: {caps.vendor} has no rotate API; "
                             "use --rotate-by-replace to rotate by replacing the destination")
         else:
-            account.warnings.append(f"{wanted.provider}/{wanted.name}: {due}, but {caps.vendor} has no rotate "
-                                    "API; run with --rotate-by-replace to rotate by replacing the destination")
+            # A rotation skipped, not a warning: drift reports it (rotation-due) as it does a rotation the
+            # vendor's interval holds back.
+            account.skipped.append(Skipped(
+                provider=wanted.provider, name=wanted.name, action="rotate",
+                reason=f"{due}, but {caps.vendor} has no rotate API; run with --rotate-by-replace to rotate by "
+                       "replacing the destination"))
 
     def _one_view(self, wanted: DesiredDestination, live: LiveDestination, record: SecretRecord | None,
                   base: dict[str, Any]) -> None:
