@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.conftest import AmigoServer, AmiqusServer
 from tests.support.servers import receiver
@@ -253,3 +254,23 @@ def test_an_overdue_rotation_without_a_rotate_api_is_drift(team: Workspace, amiq
     drift = team.run("drift", "--format", "json", "--fail-on", "rotation-due")
     assert drift.exit_code == 2, drift.output
     assert [(f["kind"], f["destination"]) for f in json.loads(drift.stdout)["findings"]] == [("rotation-due", "a")]
+
+
+def test_dump_of_one_of_two_providers_on_a_team_merges(tmp_path: Path, amiqus_server: AmiqusServer) -> None:
+    """What a sibling provider (the same team) declares is declared: dump leaves it out, so its output
+    merges with the configuration as dump's help promises."""
+    workspace = Workspace(tmp_path, {"kyc": Team(amiqus_server.url, amiqus_server.token, "v2"),
+                                     "kyc-v1": Team(amiqus_server.url, amiqus_server.token, "v1")})
+    workspace.add("records", "https://records.example.com/hook", provider="kyc")
+    workspace.add("forms", "https://forms.example.com/hook", provider="kyc-v1")
+    assert workspace.run("apply", "--auto-approve").exit_code == 0
+    with amiqus_server.emulator.store.transaction("team:" + amiqus_server.team) as document:
+        # One made in the dashboard, declared by nobody.
+        webhook = dict(next(iter(document["webhooks"].values())), id=9999, url="https://stray.example.com/hook")
+        document["webhooks"]["9999"] = webhook
+    dumped = tmp_path / "dumped.yaml"
+    assert workspace.run("dump", "--provider", "kyc-v1", "-o", str(dumped)).exit_code == 0
+    assert [d["url"] for d in yaml.safe_load(dumped.read_text())["destinations"]] == [
+        "https://stray.example.com/hook"]
+    merged = workspace.run("validate", "-c", str(dumped))
+    assert merged.exit_code == 0, merged.output

@@ -80,9 +80,9 @@ def dump(config_paths: tuple[str, ...], provider: str, output: Path | None) -> N
         return await session.snapshot(provider)
 
     snapshot = run(presenter, config, None, work)
-    declared = config.for_provider(provider)
+    # What any provider reaching the same account declares is declared (validate refuses it twice).
+    declared_urls = {d.url for name in (provider, *config.siblings(provider)) for d in config.for_provider(name)}
     declared_names = {d.name for d in config.destinations}
-    declared_urls = {d.url for d in declared}
     bound = {r.destination_id: r.name for r in snapshot.records if r.destination_id}
     live = [d for d in snapshot.live
             if d.url not in declared_urls and bound.get(d.id) not in declared_names]
@@ -94,4 +94,4 @@ def dump(config_paths: tuple[str, ...], provider: str, output: Path | None) -> N
         output.write_text(text, encoding="utf-8")
         presenter.note(f"Wrote {count(len(live), 'destination')} to {output}.")
     else:
-        presenter.out.write(text)
+        presenter.write(text)
