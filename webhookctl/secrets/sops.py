@@ -55,8 +55,10 @@ class SopsBackend:
         except subprocess.TimeoutExpired:
             raise SecretsError("sops: timed out") from None
         if done.returncode != 0:
-            message = done.stderr.decode(errors="replace").strip().splitlines()
-            raise SecretsError(f"sops {args[0]} failed: {(message or ['exit ' + str(done.returncode)])[-1][:300]}")
+            # sops explains over several lines ("Failed to get the data key...", then each key's failure):
+            # the first says what failed, the later ones why; the last alone ("but none were.") says neither.
+            lines = [line.strip() for line in done.stderr.decode(errors="replace").splitlines() if line.strip()]
+            raise SecretsError(f"sops {args[0]} failed: {' / '.join(lines)[:400] or f'exit {done.returncode}'}")
         return done.stdout
 
     def _plain(self, provider: str) -> dict[str, Any]:

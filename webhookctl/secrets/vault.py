@@ -65,7 +65,7 @@ class VaultBackend:
             raise SecretsError(f"vault: {what} failed: {type(error).__name__} "
                                f"(is Vault at {self.config.address or self._environ.get('VAULT_ADDR')} up?)") from None
         except vault_errors.VaultError as error:
-            raise SecretsError(f"vault: {what} failed: {str(error).splitlines()[0][:200]}") from None
+            raise SecretsError(f"vault: {what} failed: {_reason(str(error))}") from None
 
     @property
     def _kv(self) -> Any:
@@ -219,3 +219,11 @@ class VaultBackend:
             if data:
                 locks.append({"path": path, **data})
         return locks
+
+
+def _reason(message: str) -> str:
+    """Vault's error in one line: it writes "1 error occurred:" and then, on their own lines, the errors."""
+    lines = [line.strip().removeprefix("* ") for line in message.splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].endswith("occurred:"):
+        lines = lines[1:]
+    return "; ".join(lines)[:300]
