@@ -342,3 +342,23 @@ def test_update_metadata_keeps_the_secrets(subject: Subject) -> None:
         assert isinstance(backend, AwsBackend)
         versions = backend.client.describe_secret(SecretId=backend.key_for("prod", "orders"))["VersionIdsToStages"]
         assert list(versions.values()) == [["AWSCURRENT"]]  # no new version, nothing pushed to AWSPREVIOUS
+
+
+def test_aws_finishing_a_cut_rotation_keeps_the_previous_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               moto_server: Moto) -> None:
+    """A write cut after PutSecretValue (its tags still name the old secret): finishing it must not put the
+    value again, which would push the old secret out of AWSPREVIOUS, where applications read it."""
+    import boto3
+
+    subject = _aws(tmp_path, monkeypatch, moto_server)
+    backend = subject.backend
+    first = record()
+    backend.write(first)
+    rotated = record(secret="s3cr3t-rotated", previous=first.current)
+    key = backend.key_for("prod", "orders")
+    client = boto3.client("secretsmanager")
+    client.put_secret_value(SecretId=key, SecretString=json.dumps(rotated.to_dict(with_secrets=True)))  # then cut
+    backend.write(replace(rotated, updated_at=NOW + timedelta(minutes=1)))  # the next run finishes it
+    previous = json.loads(client.get_secret_value(SecretId=key, VersionStage="AWSPREVIOUS")["SecretString"])
+    assert previous["current"]["secret"] == "s3cr3t-current"
+    assert backend.read_metadata("prod", "orders") == replace(rotated, updated_at=NOW + timedelta(minutes=1)).metadata()

@@ -20,7 +20,12 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from webhookctl.config.models import AwsSecrets
-from webhookctl.errors import ForeignEntryError, SecretsAccessDenied, SecretsError
+from webhookctl.errors import (
+    DamagedRecordError,
+    ForeignEntryError,
+    SecretsAccessDenied,
+    SecretsError,
+)
 from webhookctl.secrets.record import MANAGED_BY, SecretRecord, from_flat, to_flat
 
 TAG = "webhookctl:"
@@ -146,8 +151,10 @@ class AwsBackend:
         if "DeletedDate" in description:
             self._call("RestoreSecret", "restore_secret", SecretId=key)
         stored = _from_description(description)
-        if "DeletedDate" in description or stored is None or _fingerprints(stored) != _fingerprints(record):
-            # A new version only when a secret changes, so AWSPREVIOUS keeps holding the old secret.
+        if ("DeletedDate" in description or stored is None or _fingerprints(stored) != _fingerprints(record)) \
+                and self._current_fingerprints(key) != _fingerprints(record):
+            # A new version only when a secret changes, so AWSPREVIOUS keeps holding the old secret. The tags
+            # can lag the value (a write cut after PutSecretValue): then the value says it is written already.
             self._call("PutSecretValue", "put_secret_value", SecretId=key, SecretString=body, ClientRequestToken=token)
         ours = {tag["Key"] for tag in _tags(record)}
         stale = [t["Key"] for t in description.get("Tags", []) if t["Key"].startswith(TAG) and t["Key"] not in ours]
@@ -155,6 +162,14 @@ class AwsBackend:
             self._call("UntagResource", "untag_resource", SecretId=key, TagKeys=stale)
         self._call("TagResource", "tag_resource", SecretId=key, Tags=_tags(record))
         self._call("UpdateSecret", "update_secret", SecretId=key, Description=record.url)
+
+    def _current_fingerprints(self, key: str) -> tuple[str | None, str | None] | None:
+        """The fingerprints of the secrets AWSCURRENT holds, or None when it holds no webhookctl record."""
+        value = self._call("GetSecretValue", "get_secret_value", SecretId=key, VersionStage="AWSCURRENT")
+        try:
+            return _fingerprints(SecretRecord.from_dict(json.loads(value["SecretString"]))) if value else None
+        except (DamagedRecordError, ValueError, KeyError, TypeError):
+            return None
 
     def update_metadata(self, record: SecretRecord) -> None:
         # Tags only: no new version, so AWSPREVIOUS keeps holding the previous secret.
