@@ -125,6 +125,9 @@ CASES: dict[str, list[str]] = {
     "empty-organization.yaml": [
         ":5:19: error: String should have at least 1 character (providers.prod.organization)",
     ],
+    "name-off.yaml": [
+        ":8:11: error: Input should be a valid string (YAML reads a bare yes, no, on, off, true or false as a boolean: quote it) (destinations[0].name)",
+    ],
     "non-ascii-url.yaml": [
         ":10:10: error: url must be ASCII: percent-encode other characters, and write a host in punycode (xn--) (destinations[0].url)",
     ],

@@ -401,4 +401,19 @@ def _problem(loc: Path_, kind: str, message: str, document: Any, source: SourceM
                            (*path, "backend"))
         kinds = ", ".join(repr(kind) for kind in registry())
         return Problem(source.value((*path, "type")), f"provider 'type' must be one of {kinds}", (*path, "type"))
-    return Problem(source.value(path), message.removeprefix("Value error, "), path)
+    message = message.removeprefix("Value error, ")
+    if kind == "string_type" and isinstance(_value_at(document, path), bool):
+        message += " (YAML reads a bare yes, no, on, off, true or false as a boolean: quote it)"
+    return Problem(source.value(path), message, path)
+
+
+def _value_at(document: Any, path: Path_) -> Any:
+    """The raw value at `path`, or None when there is none."""
+    for part in path:
+        if isinstance(document, dict):
+            document = document.get(part)
+        elif isinstance(document, list) and isinstance(part, int) and 0 <= part < len(document):
+            document = document[part]
+        else:
+            return None
+    return document
