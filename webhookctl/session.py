@@ -103,7 +103,8 @@ class Session:
             raise type(error)(f"{name} ({provider.scope}): {error}{self._hint(name, error)}", error.status) from None
         records, pending, (damaged, foreign) = await self.io(self._stored, name, check_records, checked)
         live = [_canonical(d) for d in live]
-        owned_elsewhere = await self.io(self._owned_elsewhere, name, live, records)
+        candidates = self._unmanaged_candidates(name, live, records)
+        owned_elsewhere = await self.io(self._owned_elsewhere, name, candidates) if candidates else frozenset()
         return Snapshot(
             provider=name,
             type=self.config.vendor_type(name),
@@ -127,18 +128,20 @@ class Session:
             return records, pending, ({}, {})
         return records, pending, self.check_records(r for r in records if r.name not in checked)
 
-    def _owned_elsewhere(self, name: str, live: list[LiveDestination], records: list[SecretRecord]) -> frozenset[str]:
-        """The live destinations that `name` may take for unmanaged, but another configured provider's record
-        binds, or another provider's unfinished operation names (by id or URL). Read only for a provider
-        whose policy deletes the unmanaged, and only when it has such candidates: the other providers'
-        records are read afresh each time (a sibling may have bound one earlier in the same run)."""
+    def _unmanaged_candidates(self, name: str, live: list[LiveDestination],
+                              records: list[SecretRecord]) -> list[LiveDestination]:
+        """What `name` may take for unmanaged and delete: for a provider whose policy deletes the unmanaged,
+        the live destinations neither its records bind nor it or a sibling declares."""
         if self.config.providers[name].unmanaged != "delete":
-            return frozenset()
+            return []
         mine = {record.destination_id for record in records}
         declared = {d.url for provider in (name, *self.config.siblings(name)) for d in self.config.for_provider(provider)}
-        candidates = [d for d in live if d.id not in mine and d.url not in declared]
-        if not candidates:
-            return frozenset()
+        return [d for d in live if d.id not in mine and d.url not in declared]
+
+    def _owned_elsewhere(self, name: str, candidates: list[LiveDestination]) -> frozenset[str]:
+        """Those of `candidates` another configured provider's record binds, or another provider's unfinished
+        operation names (by id or URL). The other providers' records are read afresh each time (a sibling
+        may have bound one earlier in the same run)."""
         others = [provider for provider in self.config.providers if provider != name]
         ids = {record.destination_id for provider in others for record in self.backend.list_metadata(provider)}
         pending = [entry for entry in self.journal.entries() if entry.provider != name]
