@@ -76,6 +76,15 @@ def eventually(check: Callable[[], bool], seconds: float = 20) -> None:
         time.sleep(0.05)
 
 
+def post_as(client: httpx.Client, path: str, body: bytes, content_type: str | None) -> httpx.Response:
+    """POST `body` with exactly this Content-Type (None: no Content-Type at all)."""
+    request = client.build_request("POST", path, content=body)
+    request.headers.pop("content-type", None)
+    if content_type is not None:
+        request.headers["content-type"] = content_type
+    return client.send(request)
+
+
 # -- Amiqus ------------------------------------------------------------------------------------------
 
 
@@ -167,12 +176,7 @@ def test_amiqus_refuses_a_body_past_its_size_before_anything_else(amiqus: httpx.
 ])
 def test_amiqus_reads_json_only_from_a_json_content_type(amiqus: httpx.Client, content_type: str | None,
                                                          status: int) -> None:
-    request = amiqus.build_request("POST", "/api/v2/webhooks",
-                                   content=b'{"url":"https://e.example/h","events":["*"]}')
-    request.headers.pop("content-type", None)
-    if content_type is not None:
-        request.headers["content-type"] = content_type
-    response = amiqus.send(request)
+    response = post_as(amiqus, "/api/v2/webhooks", b'{"url":"https://e.example/h","events":["*"]}', content_type)
     assert response.status_code == status, response.text
     if status == 422:
         assert response.json() == {"errors": ["The request body must be sent as application/json."]}
@@ -259,12 +263,8 @@ def amigo_deliveries(client: httpx.Client, destination: str, **params: Any) -> d
     (None, 201), ("application/json", 201), ("application/merge-patch+json", 201),
 ])
 def test_amigo_reads_json_only_as_fastapi_does(amigo: httpx.Client, content_type: str | None, status: int) -> None:
-    request = amigo.build_request("POST", f"/v1/{ORG}/webhook_destination/",
-                                  content=json.dumps({"url": "https://e.example/h", "accepted_types": [TYPE]}))
-    request.headers.pop("content-type", None)
-    if content_type is not None:
-        request.headers["content-type"] = content_type
-    response = amigo.send(request)
+    body = json.dumps({"url": "https://e.example/h", "accepted_types": [TYPE]}).encode()
+    response = post_as(amigo, f"/v1/{ORG}/webhook_destination/", body, content_type)
     assert response.status_code == status, response.text
     if status == 422:
         [problem] = response.json()["detail"]

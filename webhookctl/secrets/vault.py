@@ -112,7 +112,11 @@ class VaultBackend:
         return records
 
     def read(self, provider: str, name: str) -> SecretRecord | None:
-        path = self.key_for(provider, name)
+        data = self._latest(self.key_for(provider, name))
+        return SecretRecord.from_dict(data) if data is not None and data.get("managed_by") == MANAGED_BY else None
+
+    def _latest(self, path: str) -> dict[str, Any] | None:
+        """The data of the latest version at `path`, or None when there is none."""
         with self._errors(f"reading {path}"):
             try:
                 response = self._kv.read_secret_version(path=path, mount_point=self.config.mount,
@@ -120,7 +124,7 @@ class VaultBackend:
             except vault_errors.InvalidPath:
                 return None
         data = response["data"]["data"]
-        return SecretRecord.from_dict(data) if data.get("managed_by") == MANAGED_BY else None
+        return data if isinstance(data, dict) else None
 
     # -- writes -------------------------------------------------------------------
 
@@ -131,22 +135,11 @@ class VaultBackend:
         custom = meta.get("custom_metadata") or {}
         # A write is two calls (data, then custom_metadata): one cut between them leaves webhookctl's record
         # without its mark, which the data itself still shows.
-        if custom.get("managed_by") != MANAGED_BY and not self._holds_a_record(path):
+        if custom.get("managed_by") != MANAGED_BY and (self._latest(path) or {}).get("managed_by") != MANAGED_BY:
             owner = custom.get("owner") or custom.get("managed_by") or "something other than webhookctl"
             raise ForeignEntryError(f"vault: {self.config.mount}/{path} was not written by webhookctl "
                                     f"(it seems to belong to {owner}); choose another key_template")
         return meta
-
-    def _holds_a_record(self, path: str) -> bool:
-        """Whether the latest version of `path` is a webhookctl record (its custom_metadata aside)."""
-        with self._errors(f"reading {path}"):
-            try:
-                response = self._kv.read_secret_version(path=path, mount_point=self.config.mount,
-                                                        raise_on_deleted_version=True)
-            except vault_errors.InvalidPath:
-                return False
-        data = response["data"]["data"]
-        return isinstance(data, dict) and data.get("managed_by") == MANAGED_BY
 
     def write(self, record: SecretRecord) -> None:
         path = self.key_for(record.provider, record.name)
