@@ -180,6 +180,18 @@ def test_foreign_entries_are_never_overwritten_or_deleted(subject: Subject) -> N
     assert backend.list_metadata("prod") == []
 
 
+def test_a_foreign_entry_is_found_before_a_record_is_needed(subject: Subject) -> None:
+    """`ensure_writable` answers before the vendor is asked for a secret: another tool's entry at the key is
+    refused; a free key and webhookctl's own record are writable."""
+    backend = subject.backend
+    subject.write_foreign(backend.key_for("prod", "orders"), "team-payments")
+    with pytest.raises(ForeignEntryError, match="team-payments"):
+        backend.ensure_writable("prod", "orders")
+    backend.ensure_writable("prod", "free")
+    backend.write(record(name="mine"))
+    backend.ensure_writable("prod", "mine")
+
+
 def test_a_foreign_entry_is_never_taken_for_a_record(subject: Subject) -> None:
     """Reading another tool's entry (plain text in AWS, JSON of another shape elsewhere) is refused or
     finds nothing; it never crashes the run (moto's plain-text secret was a JSONDecodeError traceback)."""

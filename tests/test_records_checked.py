@@ -98,3 +98,21 @@ def test_a_saved_plan_cannot_approve_a_repair_it_could_not_see(workspace: Worksp
     [a] = [d for d in live(amigo_server) if d["url"] == "https://a.example.com/hook"]
     record = workspace.record("a")
     assert record is not None and record["current"]["secret"] == a["secret"]
+
+
+def test_a_foreign_entry_at_a_free_key_blocks_the_create_before_the_vendor(workspace: Workspace,
+                                                                          amigo_server: AmigoServer) -> None:
+    """Another tool's file at the key a new destination's record would take: apply creates nothing there
+    (the vendor would issue a secret no record could keep) and says what to move; the rest is applied."""
+    folder = workspace.root / "secrets" / "webhooks" / "prod"
+    folder.mkdir(parents=True, mode=0o700)
+    (folder / "b.json").write_text(json.dumps({"owner": "team-payments", "password": "not ours"}))
+    workspace.add("a", "https://a.example.com/hook")
+    workspace.add("b", "https://b.example.com/hook")
+    applied = workspace.run("apply", "--auto-approve")
+    assert applied.exit_code == 1
+    assert "team-payments" in applied.output and "move that entry away" in applied.output
+    assert [d["url"] for d in live(amigo_server)] == ["https://a.example.com/hook"]
+    (folder / "b.json").unlink()
+    assert workspace.run("apply", "--auto-approve").exit_code == 0
+    assert sorted(d["url"] for d in live(amigo_server)) == ["https://a.example.com/hook", "https://b.example.com/hook"]

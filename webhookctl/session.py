@@ -126,7 +126,22 @@ class Session:
         pending = self.journal.entries(name)
         if not check_records:
             return records, pending, ({}, {})
-        return records, pending, self.check_records(r for r in records if r.name not in checked)
+        damaged, foreign = self.check_records(r for r in records if r.name not in checked)
+        return records, pending, (damaged, {**foreign, **self._foreign_at_free_keys(name, records)})
+
+    def _foreign_at_free_keys(self, name: str, records: list[SecretRecord]) -> dict[str, str]:
+        """Each declared name of `name` that has no record of webhookctl's but whose key holds another tool's
+        entry, -> what holds it: found before apply creates the destination, whose secret no record could
+        then keep (it would wait in escrow until the entry moved)."""
+        bound = {record.name for record in records}
+        foreign: dict[str, str] = {}
+        for wanted in self.config.for_provider(name):
+            if wanted.name not in bound:
+                try:
+                    self.backend.ensure_writable(name, wanted.name)
+                except ForeignEntryError as error:
+                    foreign[wanted.name] = str(error)
+        return foreign
 
     def _unmanaged_candidates(self, name: str, live: list[LiveDestination],
                               records: list[SecretRecord]) -> list[LiveDestination]:

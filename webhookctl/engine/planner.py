@@ -165,7 +165,14 @@ def plan_account(account: Account) -> ProviderState:
         if not account.targeted(wanted.name):
             continue
         live = binding.live.get(wanted.name)
-        if live is None:
+        foreign = snapshot.foreign.get(wanted.name)
+        if live is None and foreign is not None:
+            # Never created: the secret the vendor would issue could not be kept at its key.
+            account.blocked.append(Blocked(
+                kind="record", provider=wanted.provider, name=wanted.name, destination_id=None, reason=foreign,
+                fix="move that entry away (webhookctl never overwrites what it did not write), or change "
+                    "secrets.key_template"))
+        elif live is None:
             account.changes.append(Change(
                 action="create", provider=wanted.provider, name=wanted.name, url=wanted.url,
                 after=state_of(wanted, caps.set_fields), reason="declared in the configuration, not found live",

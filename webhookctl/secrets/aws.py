@@ -171,6 +171,9 @@ class AwsBackend:
         except (DamagedRecordError, ValueError, KeyError, TypeError):
             return None
 
+    def ensure_writable(self, provider: str, name: str) -> None:
+        self._owned(self.key_for(provider, name))
+
     def update_metadata(self, record: SecretRecord) -> None:
         # Tags only: no new version, so AWSPREVIOUS keeps holding the previous secret.
         key = self.key_for(record.provider, record.name)

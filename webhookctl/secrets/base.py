@@ -28,6 +28,11 @@ class SecretsBackend(Protocol):
         """Create or replace a record written by webhookctl; never a foreign entry."""
         ...
 
+    def ensure_writable(self, provider: str, name: str) -> None:
+        """ForeignEntryError when the record's key holds an entry webhookctl did not write: asked before a
+        destination is created, so that the vendor never issues a secret no record could keep."""
+        ...
+
     def update_metadata(self, record: SecretRecord) -> None:
         """Record what only a plan reads (the vendor's generated_at), leaving the secrets as they are.
 

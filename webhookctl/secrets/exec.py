@@ -91,6 +91,9 @@ class ExecBackend:
                                     f"(it seems to belong to {owner})")
         return True
 
+    def ensure_writable(self, provider: str, name: str) -> None:
+        self._owned(provider, name)
+
     def write(self, record: SecretRecord) -> None:
         self._owned(record.provider, record.name)
         self._run("store", {**self._request(record.provider, record.name), "record": record.to_dict(with_secrets=True)})

@@ -20,7 +20,7 @@ import fcntl
 import json
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +116,11 @@ class FileBackend:
             raise ForeignEntryError(f"{path} was not written by webhookctl (it seems to belong to {owner[:80]}); "
                                     "move it away or change the key template")
         return data
+
+    def ensure_writable(self, provider: str, name: str) -> None:
+        for path in self._paths(provider, name):
+            with suppress(DamagedRecordError):  # unreadable, not another tool's: a write repairs it
+                self._owned(path)
 
     def read_metadata(self, provider: str, name: str) -> SecretRecord | None:
         path = self._paths(provider, name)[1]

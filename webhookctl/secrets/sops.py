@@ -19,7 +19,7 @@ import json
 import os
 import subprocess
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +133,14 @@ class SopsBackend:
                                "--encrypted-regex", "^secret$", "--input-type", "yaml", "--output-type", "yaml",
                                "--filename-override", str(target), stdin=plain)
         atomic_write(target, encrypted.decode(), mode=0o600)
+
+    def ensure_writable(self, provider: str, name: str) -> None:
+        key = self.key_for(provider, name)
+        with suppress(DamagedRecordError):  # not a mapping: no owner to respect, a write repairs it
+            existing = _entry(self._plain(provider), key)
+            if existing is not None and existing.get("managed_by") != MANAGED_BY:
+                raise ForeignEntryError(f"sops: {key} in {self.path(provider)} was not written by webhookctl "
+                                        f"(it seems to belong to {existing.get('owner', 'someone else')})")
 
     def write(self, record: SecretRecord) -> None:
         self._change(record.provider, self.key_for(record.provider, record.name), record.to_dict(with_secrets=True))

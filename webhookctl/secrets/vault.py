@@ -141,6 +141,9 @@ class VaultBackend:
                                     f"(it seems to belong to {owner}); choose another key_template")
         return meta
 
+    def ensure_writable(self, provider: str, name: str) -> None:
+        self._owned(self.key_for(provider, name))
+
     def write(self, record: SecretRecord) -> None:
         path = self.key_for(record.provider, record.name)
         meta = self._owned(path)
