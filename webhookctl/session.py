@@ -16,6 +16,7 @@ from webhookctl.errors import (
     ForeignEntryError,
     ProviderError,
     SecretsAccessDenied,
+    SecretsError,
     TransportError,
 )
 from webhookctl.iothreads import IoThreads
@@ -141,6 +142,8 @@ class Session:
                     self.backend.ensure_writable(name, wanted.name)
                 except ForeignEntryError as error:
                     foreign[wanted.name] = str(error)
+                except SecretsError:
+                    pass  # the backend failing there fails that one operation when it writes, as before
         return foreign
 
     def _unmanaged_candidates(self, name: str, live: list[LiveDestination],
