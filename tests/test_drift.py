@@ -285,8 +285,10 @@ def test_deliveries_wait_visibly_for_the_rate_limit_on_a_terminal(workspace: Wor
                                                                   amigo_server: AmigoServer) -> None:
     import os
     import pty
+    import select
     import subprocess
     import sys
+    import time
 
     with receiver() as hook:
         workspace.add("a", hook.url)
@@ -294,17 +296,26 @@ def test_deliveries_wait_visibly_for_the_rate_limit_on_a_terminal(workspace: Wor
         for _ in range(60):  # more than one page of 50
             amigo_server.control("events", {"org": amigo_server.org, "type": TYPE})
         amigo_server.control("idle", {})
-    # One deliveries call per 6-second window, so the second page has to wait (a window long enough that
-    # a loaded machine does not answer the first page only after the window has turned).
-    amigo_server.control("settings", {"rate_limits": {"deliveries": 1}, "rate_window_seconds": 6})
+    # One deliveries call per 6-second window, so the second page has to wait. The emulator's windows are
+    # aligned on the epoch (as fixed windows are), so the run starts just after one turns: both pages then
+    # fall in the same window however slowly a loaded machine starts the CLI (it used to start anywhere
+    # in a window, and the rare first page answered just before the turn let the second one pass unpaced).
+    window = 6.0
+    amigo_server.control("settings", {"rate_limits": {"deliveries": 1}, "rate_window_seconds": window})
     leader, follower = pty.openpty()
     workspace.write()
+    time.sleep(window - time.time() % window + 0.05)
     done = subprocess.run([sys.executable, "-m", "webhookctl", "deliveries", "a", "--limit", "60", "--format", "json",
                            "-c", str(workspace.config_path)], env={**os.environ, **workspace.env()},
                           stdout=subprocess.PIPE, stderr=follower, timeout=60)
+    # Read what the run wrote while this side of the terminal is still open: once every follower is
+    # closed, Linux answers a read of the leader with EIO.
+    seen = b""
+    while select.select([leader], [], [], 0.2)[0]:
+        seen += os.read(leader, 65536)
     os.close(follower)
-    terminal = os.read(leader, 65536).decode()
     os.close(leader)
+    terminal = seen.decode()
     assert done.returncode == 0
     assert len(json.loads(done.stdout)["deliveries"]) == 60
     assert terminal.startswith("waiting ") and "s for prod's deliveries limit\r\n" in terminal
