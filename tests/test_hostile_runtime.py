@@ -245,16 +245,17 @@ def test_a_backend_failure_fails_one_operation_and_the_other_account_finishes(
     workspace.orgs["dev"] = Org(org.url, "other", "u-2", "key-2", "key-value-2")
     workspace.add("a", "https://a.example.com/a", provider="prod")
     workspace.add("z", "https://z.example.com/z", provider="dev")
-    blocker = workspace.root / "secrets" / "webhooks" / "dev"
-    blocker.parent.mkdir(parents=True, mode=0o700)
-    blocker.write_text("not a directory\n")  # the OS refuses every write below it, even to root
+    # A directory where z's metadata goes: the OS refuses to rename a file over it, even for root, and
+    # nothing before the write can tell (a file where the directory goes is refused by the plan, whole).
+    blocker = workspace.root / "secrets" / "webhooks" / "dev" / "z.meta.json"
+    blocker.mkdir(parents=True, mode=0o700)
     result = workspace.run("apply", "--auto-approve")
     assert result.exit_code == 1, result.output
-    assert f"✗ create dev/z failed: cannot read {blocker}/z.json: Not a directory" in result.stdout
+    assert f"✗ create dev/z failed: cannot read {blocker}: Is a directory" in result.stdout
     assert "✓ create prod/a done" in result.stdout
     journal = [json.loads(p.read_text()) for p in (workspace.root / "state" / "journal").glob("*.json")]
     assert [(e["provider"], e["stage"]) for e in journal] == [("dev", "issued")]
-    blocker.unlink()
+    blocker.rmdir()
     again = workspace.run("apply", "--auto-approve")
     assert again.exit_code == 0, again.output
     assert "Finished the interrupted create of dev/z: stored its secret." in again.stdout
@@ -427,3 +428,24 @@ def test_an_existing_directory_others_can_write_is_refused(workspace: Workspace,
     assert stat.S_IMODE(directory.stat().st_mode) == mode
     printed = "".join(workspace.outputs)
     assert not any(secret in printed for secret in secrets_of(amigo_server)) and "Traceback" not in printed
+
+
+@pytest.mark.parametrize("below", ["webhooks", "webhooks/prod"])
+def test_a_directory_below_the_top_others_can_write_is_refused_at_plan(applied: Workspace, amigo_server: AmigoServer,
+                                                                       below: str) -> None:
+    """The records of a directory others can write may be theirs: the plan refuses, before any vendor call,
+    as it does for the top directory (it was found only when a secret was written, after the create)."""
+    shared = applied.root / "secrets" / below
+    shared.chmod(0o777)
+    before = {d["id"] for d in live(amigo_server)}
+    planned = applied.run("plan")
+    assert planned.exit_code == 1, planned.output
+    assert f"{shared} is writable by other users (mode 0777)" in planned.output
+    applied.add("c", "https://c.example.com/c")
+    refused = applied.run("apply", "--auto-approve")
+    assert refused.exit_code == 1 and f"{shared} is writable by other users" in refused.output, refused.output
+    assert {d["id"] for d in live(amigo_server)} == before  # nothing created whose secret had nowhere to go
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o777  # not webhookctl's to chmod
+    shared.chmod(0o700)
+    assert applied.run("apply", "--auto-approve").exit_code == 0
+    assert_no_leak(applied, secrets_of(amigo_server))

@@ -230,23 +230,39 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def refuse_links(directory: Path | str, root: Path | None = None, checked: Checked | None = None) -> None:
-    """SecretsError if `directory`, or any directory between `root` and it, is a symbolic link.
+def refuse_unsafe(directory: Path | str, root: Path | None = None, checked: Checked | None = None) -> None:
+    """SecretsError if `directory`, or a directory between `root` and it, is a symbolic link, or (below
+    `root`, a private tree) one other users can write into. Nothing is created: a read or a plan looks
+    down to the first missing directory only. Directories in `checked` are not looked at again; those
+    found safe are added to it.
 
-    Directories in `checked` are not looked at again."""
+    Without `root`, only `directory` itself is looked at, and only for a link."""
     if checked is not None and os.fspath(directory) in checked:
         return  # it was checked whole, each directory from `root` down (private_dir)
-    for each in _below(directory, root) if root is not None else [os.fspath(directory)]:
+    if root is None:
+        if os.path.islink(directory):
+            raise SecretsError(f"{directory} is a symbolic link; webhookctl does not follow links inside "
+                               "its directories (replace it with a directory)")
+        return
+    for each in _below(directory, root):
         if checked is not None and each in checked:
             continue
-        if os.path.islink(each):
-            raise SecretsError(f"{each} is a symbolic link; webhookctl does not follow links inside "
-                               "its directories (replace it with a directory)")
+        try:
+            info = os.lstat(each)
+        except FileNotFoundError:
+            return  # nothing below a missing directory exists either
+        except OSError as error:
+            raise SecretsError(f"cannot use {each}: {_reason(error)}") from None
+        # The mode matters as much as at a write: a record read from a directory others can write
+        # into may be theirs, and a plan must not call it webhookctl's.
+        _check_existing(each, info)
+        if checked is not None:
+            checked.add(each)
 
 
 def read_text(path: Path, root: Path | None = None, checked: Checked | None = None) -> str | None:
     """The file's text, or None when it does not exist; never through a symbolic link below `root`."""
-    refuse_links(os.path.dirname(path), root, checked)
+    refuse_unsafe(os.path.dirname(path), root, checked)
     try:
         fd = os.open(path, os.O_RDONLY | NOFOLLOW)
     except FileNotFoundError:

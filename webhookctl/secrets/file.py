@@ -32,7 +32,7 @@ from webhookctl.fsafe import (
     clean_temporaries,
     private_dir,
     read_text,
-    refuse_links,
+    refuse_unsafe,
 )
 from webhookctl.secrets.record import MANAGED_BY, SecretRecord
 
@@ -136,9 +136,9 @@ class FileBackend:
         records = []
         root = self._provider_root(provider)
         if os.path.lexists(self.directory):
-            # exists: only checked (a directory others can write is refused)
+            # exists: only checked, down to the provider's records (a directory others can write is refused)
             private_dir(self.directory, checked=self._checked)
-            refuse_links(root, self.directory, self._checked)
+            refuse_unsafe(root, self.directory, self._checked)
             self._clean_once()
         for path in _metadata_files(root, self.directory):
             data = self._load(path)
