@@ -3,14 +3,18 @@ field sets, the text rendered in pieces (bench/RESULTS.md, "Scale, fifth pass: m
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
 from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
+
 from tests.test_planner import NOW, TYPE, config, live, record, snapshot
 from webhookctl.engine.canonical import canonical_parts
-from webhookctl.engine.plan import Change, Plan, SecretPlan
+from webhookctl.engine.plan import CHANGE, Change, Plan, SecretPlan
 from webhookctl.engine.planner import build_plan, config_digest
 from webhookctl.presenter import Presenter
 from webhookctl.render import render
@@ -57,21 +61,26 @@ def test_config_digest_is_the_digest_of_its_whole_dump(tmp_path: Path) -> None:
     assert config_digest(desired) == whole_digest(data)
 
 
-def test_changes_share_their_set_of_given_fields_and_copies_do_not_disturb_it() -> None:
+def test_a_change_keeps_no_dict_and_no_empty_lists_of_its_own() -> None:
+    """A plan holds one change per destination: slotted, with empty lists shared, and still validated and
+    frozen as a model was; a copy with one field changed leaves the original as it was."""
     def create(name: str) -> Change:
         return Change(action="create", provider="p", name=name, url=f"https://a.example/{name}",
                       reason="r", secret=SecretPlan(key=f"k/{name}", note="n"))
 
     first, second = create("a"), create("b")
-    assert first.model_fields_set is second.model_fields_set
-    assert first.secret is not None and second.secret is not None
-    assert first.secret.model_fields_set is second.secret.model_fields_set
-    ordered = first.model_copy(update={"order": "create-before-delete"})
-    assert "order" in ordered.model_fields_set
-    assert "order" not in first.model_fields_set and "order" not in second.model_fields_set
-    assert first.model_dump(exclude_unset=True) == {"action": "create", "provider": "p", "name": "a",
-                                                    "url": "https://a.example/a", "reason": "r",
-                                                    "secret": {"key": "k/a", "note": "n"}}
+    assert not hasattr(first, "__dict__") and first.secret is not None and not hasattr(first.secret, "__dict__")
+    assert first.diff is second.diff and first.warnings is second.warnings
+    ordered = dataclasses.replace(first, order="create-before-delete")
+    assert ordered.order == "create-before-delete" and first.order is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.order = "create-before-delete"  # type: ignore[misc]
+    with pytest.raises(ValidationError, match="pattern"):
+        create("not a name")
+    assert CHANGE.dump_python(first, mode="json") == {
+        "action": "create", "provider": "p", "name": "a", "destination_id": None, "url": "https://a.example/a",
+        "before": None, "after": None, "diff": [], "reason": "r", "order": None, "secret_source": None,
+        "secret": {"key": "k/a", "note": "n"}, "carry_from": None, "warnings": []}
 
 
 def test_masking_still_finds_a_url_with_credentials_in_one_change(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 import click
@@ -23,7 +24,7 @@ def import_plan(plan: Plan, providers: set[str], rotate_secrets: bool) -> tuple[
         if change.provider not in providers:
             continue
         if change.action == "adopt":
-            changes.append(change.model_copy(update={"diff": []}))
+            changes.append(dataclasses.replace(change, diff=()))
         elif change.action == "repair-secret" and change.secret_source != "replace":
             if change.secret_source == "write-live" or (change.secret_source == "rotate" and rotate_secrets):
                 changes.append(change)

@@ -8,12 +8,12 @@ in it (names, keys, guards) reaches an API or the backend.
 
 from __future__ import annotations
 
-from webhookctl.engine.plan import Change, Plan
+from webhookctl.engine.plan import CHANGE, Change, Plan
 from webhookctl.errors import StalePlanError
 
 
 def _changes(plan: Plan) -> list[dict[str, object]]:
-    return [c.model_dump(mode="json", exclude={"warnings"}) for c in plan.changes]
+    return [CHANGE.dump_python(c, mode="json", exclude={"warnings"}) for c in plan.changes]
 
 
 def _accounts(plan: Plan) -> list[dict[str, object]]:

@@ -10,6 +10,7 @@ before creates need them.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 from collections.abc import Iterable
@@ -50,13 +51,13 @@ def state_of(destination: LiveDestination | DesiredDestination, set_fields: froz
     return state
 
 
-def field_diff(before: dict[str, Any], after: dict[str, Any], caps: Capabilities) -> list[FieldChange]:
+def field_diff(before: dict[str, Any], after: dict[str, Any], caps: Capabilities) -> tuple[FieldChange, ...]:
     """Differences in the fields the configuration declares; one the vendor cannot update forces a replace."""
-    return [
+    return tuple(
         FieldChange(field=name, before=before.get(name), after=after[name],
                     forces_replace=name in caps.replace_fields or name not in caps.updatable_fields)
         for name in sorted(after) if before.get(name) != after[name]
-    ]
+    )
 
 
 def config_digest(config: Config) -> str:
@@ -269,11 +270,11 @@ def _order_for_cap(account: Account) -> tuple[int, int]:
     for change in account.changes:
         if change.replaces:
             if cap is None or count < cap:
-                change = change.model_copy(update={"order": "create-before-delete"})
+                change = dataclasses.replace(change, order="create-before-delete")
             else:
-                change = change.model_copy(update={"order": "delete-before-create", "warnings": [
+                change = dataclasses.replace(change, order="delete-before-create", warnings=(
                     *change.warnings, "the account has no free slot, so the old destination is deleted before its "
-                    "replacement is created: deliveries to it stop briefly"]})
+                    "replacement is created: deliveries to it stop briefly"))
         ordered.append(change)
     account.changes = ordered
     creates = [c for c in ordered if c.action == "create"]
