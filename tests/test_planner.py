@@ -81,6 +81,18 @@ def test_a_second_destination_at_a_declared_url_is_a_duplicate_never_unmanaged(t
     assert plan.has_changes  # plan --detailed-exitcode exits 2
 
 
+def test_what_a_duplicate_costs_until_it_is_deleted_depends_on_whether_it_delivers(tmp_path: Path) -> None:
+    desired = config(tmp_path, [{"name": "a", "url": "https://a.example/h"}])
+    first = live("a", "https://a.example/h")
+    for enabled, says in ((None, "every event to this URL is delivered twice until then"),
+                          (True, "every event to this URL is delivered twice until then"),
+                          (False, "it is disabled, so nothing is delivered to it meanwhile")):
+        fields = {"accepted_types": [TYPE], "retry_attempts": 3} | ({} if enabled is None else {"enabled": enabled})
+        second = LiveDestination(id="b" * 24, url=first.url, fields=fields, secret_generated_at=NOW)
+        [blocked] = build_plan(desired, [snapshot([first, second], [record("a", first)])], NOW).blocked
+        assert blocked.fix == f"delete destination {second.id} at the vendor if nothing else uses it ({says})"
+
+
 def test_a_duplicate_an_interrupted_run_explains_is_left_to_recovery(tmp_path: Path) -> None:
     desired = config(tmp_path, [{"name": "a", "url": "https://a.example/h"}])
     first, second = live("a", "https://a.example/h"), live("b", "https://a.example/h")

@@ -107,6 +107,7 @@ def bind(desired: list[DesiredDestination], snapshot: Snapshot, sibling_urls: se
             reason=f"a second live destination (id {live.id}) has the URL of {name!r}"
                    + (f", which is bound to id {bound.id}" if bound else "")
                    + "; nothing in the journal says webhookctl made it, so apply does not delete it",
-            fix=f"delete destination {live.id} at the vendor if nothing else uses it (every event to this URL "
-                "is delivered twice until then)"))
+            fix=f"delete destination {live.id} at the vendor if nothing else uses it ("
+                + ("it is disabled, so nothing is delivered to it meanwhile)" if live.fields.get("enabled") is False
+                   else "every event to this URL is delivered twice until then)")))
     return result
