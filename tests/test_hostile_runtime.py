@@ -110,6 +110,35 @@ def test_a_record_whose_secret_is_a_number_is_repaired_not_coerced(applied: Work
     assert_no_leak(applied, secrets_of(amigo_server))
 
 
+@pytest.mark.parametrize(("which", "command"), [("metadata", "plan"), ("record", "drift")])
+def test_a_named_pipe_at_a_record_path_is_refused_not_waited_on(applied: Workspace, amigo_server: AmigoServer,
+                                                                which: str, command: str) -> None:
+    """Opening a FIFO for reading waits for a writer: the run would hang (CI would kill it after its timeout)."""
+    record_path, meta_path = record_paths(applied, "a")
+    path = meta_path if which == "metadata" else record_path
+    path.unlink()
+    os.mkfifo(path, 0o600)
+    result = applied.run_process(command)  # a separate process: a hang fails this test, not the worker
+    # drift reports an account it cannot read as a finding (exit 2), and checks the others
+    assert result.returncode == (1 if command == "plan" else 2), result.stdout + result.stderr
+    assert f"{path} is a named pipe, not a file webhookctl wrote; move it away" in result.stdout + result.stderr
+    assert stat.S_ISFIFO(path.lstat().st_mode)
+    assert_no_leak(applied, secrets_of(amigo_server))
+
+
+def test_a_record_over_a_mebibyte_is_damage_not_read_whole(applied: Workspace, amigo_server: AmigoServer) -> None:
+    record_path, _ = record_paths(applied, "a")
+    record_path.write_text(record_path.read_text() + " " * (1 << 20))  # valid JSON still, but no record is this big
+    result = applied.run("apply", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert f"reason: the record is damaged: it cannot be read: {record_path} is over 1 MiB, more than any file " \
+        "webhookctl writes" in result.stdout
+    repaired = json.loads(record_path.read_text())
+    destination = next(d for d in live(amigo_server) if d["url"].endswith("/a"))
+    assert repaired["current"]["secret"] == destination["secret"] and record_path.stat().st_size < 4096
+    assert_no_leak(applied, secrets_of(amigo_server))
+
+
 def test_foreign_json_at_a_record_path_is_never_overwritten(applied: Workspace, amigo_server: AmigoServer) -> None:
     record_path, _ = record_paths(applied, "a")
     foreign = json.dumps({"owner": "billing", "password": "hunter2-not-ours"})
@@ -251,7 +280,8 @@ def test_a_backend_failure_fails_one_operation_and_the_other_account_finishes(
     blocker.mkdir(parents=True, mode=0o700)
     result = workspace.run("apply", "--auto-approve")
     assert result.exit_code == 1, result.output
-    assert f"✗ create dev/z failed: cannot read {blocker}: Is a directory" in result.stdout
+    assert f"✗ create dev/z failed: {blocker} is a directory, not a file webhookctl wrote; move it away" \
+        in result.stdout
     assert "✓ create prod/a done" in result.stdout
     journal = [json.loads(p.read_text()) for p in (workspace.root / "state" / "journal").glob("*.json")]
     assert [(e["provider"], e["stage"]) for e in journal] == [("dev", "issued")]

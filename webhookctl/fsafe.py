@@ -34,6 +34,10 @@ NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 # A new temporary file: never an existing one, never through a link, not inherited by children.
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 _READ_SIZE = 1 << 16
+# A record, its metadata or a journal entry is a few kilobytes (secrets, a URL of at most 2,048 characters).
+MAX_FILE_BYTES = 1 << 20
+_KINDS = {stat.S_IFDIR: "a directory", stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket",
+          stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device"}
 Checked = set[str]  # directories found safe in this run (see the module's docstring)
 
 
@@ -261,10 +265,14 @@ def refuse_unsafe(directory: Path | str, root: Path | None = None, checked: Chec
 
 
 def read_text(path: Path, root: Path | None = None, checked: Checked | None = None) -> str | None:
-    """The file's text, or None when it does not exist; never through a symbolic link below `root`."""
+    """The file's text, or None when it does not exist; never through a symbolic link below `root`.
+
+    Only a regular file is read (a FIFO put there would block the run forever, a device never end), and
+    only up to MAX_FILE_BYTES: more is no file webhookctl wrote, and reading it whole could exhaust memory."""
     refuse_unsafe(os.path.dirname(path), root, checked)
     try:
-        fd = os.open(path, os.O_RDONLY | NOFOLLOW)
+        # O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer; a regular file ignores it.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | NOFOLLOW)
     except FileNotFoundError:
         return None
     except OSError as error:
@@ -273,14 +281,22 @@ def read_text(path: Path, root: Path | None = None, checked: Checked | None = No
                                "directories") from None
         raise SecretsError(f"cannot read {path}: {_reason(error)}") from None
     try:
-        chunks = []
-        while chunk := os.read(fd, _READ_SIZE):
+        kind = stat.S_IFMT(os.fstat(fd).st_mode)
+        if kind != stat.S_IFREG:
+            raise SecretsError(f"{path} is {_KINDS.get(kind, 'not a regular file')}, not a file webhookctl "
+                               "wrote; move it away")
+        chunks, size = [], 0
+        while size <= MAX_FILE_BYTES and (chunk := os.read(fd, _READ_SIZE)):
             chunks.append(chunk)
+            size += len(chunk)
         data = b"".join(chunks)
     except OSError as error:
         raise SecretsError(f"cannot read {path}: {_reason(error)}") from None
     finally:
         os.close(fd)
+    if size > MAX_FILE_BYTES:
+        raise DamagedRecordError(f"{path} is over {MAX_FILE_BYTES // (1 << 20)} MiB, more than any file "
+                                 "webhookctl writes")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

@@ -204,7 +204,10 @@ class Session:
                 continue
             except (DamagedRecordError, ValueError, KeyError, TypeError) as error:
                 # Damage only: a backend that fails (down, a key missing) raises on; its word repairs nothing.
-                damaged[meta.name] = f"it cannot be read ({type(error).__name__})"
+                # A DamagedRecordError says where and what, never the text (it may hold a secret); a parser's
+                # own error may quote it, so only its kind is shown.
+                damaged[meta.name] = (f"it cannot be read: {error}" if isinstance(error, DamagedRecordError)
+                                      else f"it cannot be read ({type(error).__name__})")
                 continue
             if full is None:
                 damaged[meta.name] = "its metadata is there but the record is gone"
