@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -282,6 +283,32 @@ def test_sops_refuses_a_file_of_another_shape_in_one_line(tmp_path: Path, monkey
     with pytest.raises(SecretsError, match=problem) as raised:
         subject.backend.list_metadata("prod")
     assert not isinstance(raised.value, DamagedRecordError)  # the whole file: no record's repair mends it
+
+
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + n)}: &{chr(98 + n)} [*{chr(97 + n)}, *{chr(97 + n)}, *{chr(97 + n)}, *{chr(97 + n)}, "
+    f"*{chr(97 + n)}, *{chr(97 + n)}, *{chr(97 + n)}, *{chr(97 + n)}, *{chr(97 + n)}]\n" for n in range(9))
+BOMB += "records: *j\n"  # 9^10 leaves: billions of nodes if expanded
+
+
+@pytest.mark.parametrize(("damage", "problem"), [
+    ("an alias bomb", r"cannot be read \(ComposerError\); restore it from Git"),
+    ("a named pipe", "is a named pipe, not a file webhookctl wrote; move it away"),
+    ("65 MiB", "is over 64 MiB, more than any file webhookctl writes"),
+])
+def test_sops_reads_no_file_that_could_hang_or_exhaust_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               damage: str, problem: str) -> None:
+    """The file sits in Git, where a pull request may change it: a plan reads its metadata (no key needed)."""
+    subject = _sops(tmp_path, monkeypatch)
+    path = tmp_path / "repo" / "prod.sops.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if damage == "a named pipe":
+        os.mkfifo(path)
+    else:
+        path.write_text(BOMB if damage == "an alias bomb" else "records: {}\n" + "#" * (65 << 20) + "\n")
+    with pytest.raises(SecretsError, match=problem) as raised:
+        subject.backend.list_metadata("prod")
+    assert str(raised.value).startswith(f"sops: {path} ")
 
 
 def test_sops_entry_that_is_no_mapping_is_a_damaged_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

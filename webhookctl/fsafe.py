@@ -267,9 +267,23 @@ def refuse_unsafe(directory: Path | str, root: Path | None = None, checked: Chec
 def read_text(path: Path, root: Path | None = None, checked: Checked | None = None) -> str | None:
     """The file's text, or None when it does not exist; never through a symbolic link below `root`.
 
-    Only a regular file is read (a FIFO put there would block the run forever, a device never end), and
-    only up to MAX_FILE_BYTES: more is no file webhookctl wrote, and reading it whole could exhaust memory."""
+    As `read_regular` reads it: a regular file of at most MAX_FILE_BYTES."""
     refuse_unsafe(os.path.dirname(path), root, checked)
+    data = read_regular(path, MAX_FILE_BYTES)
+    if data is None:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DamagedRecordError(f"cannot read {path}: it is not UTF-8 text") from None
+
+
+def read_regular(path: Path, limit: int) -> bytes | None:
+    """The bytes of the regular file at `path` (not through a link), or None when there is none.
+
+    Anything else is refused rather than read: a named pipe would block the run forever, a device never
+    end. More than `limit` bytes is no file webhookctl wrote (DamagedRecordError): reading it whole could
+    exhaust memory."""
     try:
         # O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer; a regular file ignores it.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | NOFOLLOW)
@@ -286,21 +300,16 @@ def read_text(path: Path, root: Path | None = None, checked: Checked | None = No
             raise SecretsError(f"{path} is {_KINDS.get(kind, 'not a regular file')}, not a file webhookctl "
                                "wrote; move it away")
         chunks, size = [], 0
-        while size <= MAX_FILE_BYTES and (chunk := os.read(fd, _READ_SIZE)):
+        while size <= limit and (chunk := os.read(fd, _READ_SIZE)):
             chunks.append(chunk)
             size += len(chunk)
-        data = b"".join(chunks)
     except OSError as error:
         raise SecretsError(f"cannot read {path}: {_reason(error)}") from None
     finally:
         os.close(fd)
-    if size > MAX_FILE_BYTES:
-        raise DamagedRecordError(f"{path} is over {MAX_FILE_BYTES // (1 << 20)} MiB, more than any file "
-                                 "webhookctl writes")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise DamagedRecordError(f"cannot read {path}: it is not UTF-8 text") from None
+    if size > limit:
+        raise DamagedRecordError(f"{path} is over {limit // (1 << 20)} MiB, more than any file webhookctl writes")
+    return b"".join(chunks)
 
 
 # A temporary file older than this belongs to no live write (each takes milliseconds).

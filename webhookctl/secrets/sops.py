@@ -27,8 +27,22 @@ import yaml
 
 from webhookctl.config.models import SopsSecrets
 from webhookctl.errors import DamagedRecordError, ForeignEntryError, SecretsError
-from webhookctl.fsafe import atomic_write, private_dir
+from webhookctl.fsafe import atomic_write, private_dir, read_regular
 from webhookctl.secrets.record import MANAGED_BY, SecretRecord, with_metadata
+
+# One file holds every record of a provider (a few kilobytes each, encrypted): room for tens of thousands.
+MAX_FILE_BYTES = 64 << 20
+
+
+class _Unaliased(yaml.SafeLoader):
+    """sops writes no anchors or aliases; a file in Git that has them was edited, and a few aliases can
+    stand for billions of nodes (a YAML bomb in a pull request would exhaust every plan's memory)."""
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(None, None, "an alias (sops writes none)", mark)
+        return super().compose_node(parent, index)
 
 
 class SopsBackend:
@@ -64,11 +78,14 @@ class SopsBackend:
     def _plain(self, provider: str) -> dict[str, Any]:
         """The file as written, secrets still encrypted: enough for metadata."""
         path = self.path(provider)
-        if not path.exists():
-            return {}
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError, OSError) as error:
+            text = read_regular(path, MAX_FILE_BYTES)
+            if text is None:
+                return {}
+            data = yaml.load(text.decode("utf-8"), Loader=_Unaliased)  # a SafeLoader
+        except SecretsError as error:
+            raise SecretsError(f"sops: {error}") from None
+        except (yaml.YAMLError, UnicodeDecodeError) as error:
             raise SecretsError(f"sops: {path} cannot be read ({type(error).__name__}); restore it from Git") from None
         return _records(data, path)
 
