@@ -148,8 +148,10 @@ def test_rate_limit_waits_and_retries_are_announced_in_ci_mode(workspace: Worksp
     """Not a terminal (stderr is a pipe), as in CI: each wait and each retry is still one line."""
     amigo_server.control("settings", {"rate_limits": {"create": 1}, "rate_window_seconds": 1})
     amigo_server.control("faults", {"conflict_writes": 1})
-    workspace.add("a", "https://a.example.com/")
-    workspace.add("b", "https://b.example.com/")
+    # Four creates, one per window: a create answered just before a window turns lets the next go unpaced
+    # (windows are aligned on the epoch), so with two a wait was missed now and then; three in a row is not.
+    for name in "abcd":
+        workspace.add(name, f"https://{name}.example.com/")
     done = workspace.run_process("apply", "--auto-approve")
     assert done.returncode == 0, done.stderr
     lines = done.stderr.splitlines()
