@@ -292,23 +292,57 @@ BOMB += "records: *j\n"  # 9^10 leaves: billions of nodes if expanded
 
 
 @pytest.mark.parametrize(("damage", "problem"), [
-    ("an alias bomb", r"cannot be read \(ComposerError\); restore it from Git"),
+    ("an alias bomb", "holds a YAML alias (line 2), which sops never writes; restore it from Git"),
+    ("too many nodes", "holds more than 1,000 YAML nodes, more than any sops file webhookctl writes"),
+    ("nesting past the parser's depth", "cannot be read (RecursionError); restore it from Git"),
     ("a named pipe", "is a named pipe, not a file webhookctl wrote; move it away"),
-    ("65 MiB", "is over 64 MiB, more than any file webhookctl writes"),
+    ("33 MiB", "is over 32 MiB, more than any file webhookctl writes"),
 ])
 def test_sops_reads_no_file_that_could_hang_or_exhaust_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                damage: str, problem: str) -> None:
     """The file sits in Git, where a pull request may change it: a plan reads its metadata (no key needed)."""
+    import threading
+
+    from webhookctl.secrets import sops
+
+    monkeypatch.setattr(sops, "MAX_NODES", 1000)  # the mechanism, not the figure: a million takes seconds to parse
     subject = _sops(tmp_path, monkeypatch)
     path = tmp_path / "repo" / "prod.sops.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     if damage == "a named pipe":
         os.mkfifo(path)
     else:
-        path.write_text(BOMB if damage == "an alias bomb" else "records: {}\n" + "#" * (65 << 20) + "\n")
-    with pytest.raises(SecretsError, match=problem) as raised:
-        subject.backend.list_metadata("prod")
-    assert str(raised.value).startswith(f"sops: {path} ")
+        path.write_text({"an alias bomb": BOMB, "too many nodes": "records: [" + "1, " * 1001 + "]\n",
+                         "nesting past the parser's depth": "records: " + "[" * 5000 + "]" * 5000 + "\n",
+                         }.get(damage) or "records: {}\n" + "#" * (33 << 20) + "\n")
+    failed: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            subject.backend.list_metadata("prod")
+        except SecretsError as error:
+            failed.append(error)
+
+    # On a thread: were a named pipe opened for reading again, the test would fail, not hang its worker.
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(60)
+    assert not reader.is_alive(), "list_metadata did not return"
+    [error] = failed
+    assert problem in str(error) and str(error).startswith(f"sops: {path} "), error
+
+
+def test_sops_follows_a_link_the_configuration_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file's path is the user's: a link there is theirs to make (only links inside webhookctl's own
+    directories are refused)."""
+    subject = _sops(tmp_path, monkeypatch)
+    subject.backend.write(record())
+    path = tmp_path / "repo" / "prod.sops.yaml"
+    moved = tmp_path / "elsewhere.sops.yaml"
+    path.rename(moved)
+    path.symlink_to(moved)
+    assert [r.name for r in subject.backend.list_metadata("prod")] == ["orders"]
+    assert subject.backend.read("prod", "orders") == record()
 
 
 def test_sops_entry_that_is_no_mapping_is_a_damaged_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -238,6 +238,10 @@ SAVED_DAMAGE = {
     "action unknown": (lambda plan: plan["changes"][0].update(action="explode"), "changes.0.action: Input should be"),
     "after altered": (lambda plan: plan["changes"][0].pop("after"), "the saved plan was altered after it was made"),
     "not JSON": (None, "not a webhookctl plan: the document: Invalid JSON"),
+    "a key unknown in a change": (lambda plan: plan["changes"][0].update(run="rm -rf /"),
+                                  "changes.0.run: Extra inputs are not permitted (1 problem)"),
+    "a key unknown at the top": (lambda plan: plan.update(run="rm -rf /"),
+                                 "not a webhookctl plan: run: Extra inputs are not permitted (1 problem)"),
 }
 
 
@@ -274,8 +278,9 @@ def test_a_backend_failure_fails_one_operation_and_the_other_account_finishes(
     workspace.orgs["dev"] = Org(org.url, "other", "u-2", "key-2", "key-value-2")
     workspace.add("a", "https://a.example.com/a", provider="prod")
     workspace.add("z", "https://z.example.com/z", provider="dev")
-    # A directory where z's metadata goes: the OS refuses to rename a file over it, even for root, and
-    # nothing before the write can tell (a file where the directory goes is refused by the plan, whole).
+    # A directory where z's metadata goes: the OS refuses to rename a file over it, even for root. The look
+    # before the create blocks only another tool's entry, so the create goes ahead and its secret waits in
+    # the journal until the directory is moved (a file where the directory goes is refused by the plan, whole).
     blocker = workspace.root / "secrets" / "webhooks" / "dev" / "z.meta.json"
     blocker.mkdir(parents=True, mode=0o700)
     result = workspace.run("apply", "--auto-approve")

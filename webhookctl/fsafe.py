@@ -278,15 +278,15 @@ def read_text(path: Path, root: Path | None = None, checked: Checked | None = No
         raise DamagedRecordError(f"cannot read {path}: it is not UTF-8 text") from None
 
 
-def read_regular(path: Path, limit: int) -> bytes | None:
-    """The bytes of the regular file at `path` (not through a link), or None when there is none.
+def read_regular(path: Path, limit: int, follow: bool = False) -> bytes | None:
+    """The bytes of the regular file at `path` (through a link only with `follow`), or None when there is none.
 
     Anything else is refused rather than read: a named pipe would block the run forever, a device never
     end. More than `limit` bytes is no file webhookctl wrote (DamagedRecordError): reading it whole could
     exhaust memory."""
     try:
         # O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer; a regular file ignores it.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | NOFOLLOW)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | (0 if follow else NOFOLLOW))
     except FileNotFoundError:
         return None
     except OSError as error:

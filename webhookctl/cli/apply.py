@@ -31,6 +31,9 @@ def _confirm(presenter: Presenter, auto_approve: bool) -> bool:
     return True
 
 
+EXTRA = "Extra inputs are not permitted"
+
+
 def read_saved(path: Path) -> Plan:
     """A saved plan, parsed as strictly as a configuration (names, keys, types); PlanError if it is not one."""
     try:
@@ -41,8 +44,10 @@ def read_saved(path: Path) -> Plan:
     except ValidationError as error:
         problem = error.errors()[0]
         where = ".".join(str(part) for part in problem["loc"]) or "the document"
+        # A change is a dataclass: pydantic words its unknown key as a function's; one wording for every part.
+        message = EXTRA if problem["type"] == "unexpected_keyword_argument" else problem["msg"]
         # The field and what is wrong with it, never the value (a plan may have been edited to hold anything).
-        raise PlanError(f"{path}: not a webhookctl plan: {where}: {problem['msg']} "
+        raise PlanError(f"{path}: not a webhookctl plan: {where}: {message} "
                         f"({error.error_count()} problem{'s' if error.error_count() != 1 else ''})") from None
     except ValueError:
         raise PlanError(f"{path}: not a webhookctl plan (not JSON)") from None

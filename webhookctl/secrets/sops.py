@@ -30,18 +30,31 @@ from webhookctl.errors import DamagedRecordError, ForeignEntryError, SecretsErro
 from webhookctl.fsafe import atomic_write, private_dir, read_regular
 from webhookctl.secrets.record import MANAGED_BY, SecretRecord, with_metadata
 
-# One file holds every record of a provider (a few kilobytes each, encrypted): room for tens of thousands.
-MAX_FILE_BYTES = 64 << 20
+# One file holds every record of a provider (a few kilobytes and ~20 YAML nodes each, encrypted): room for
+# tens of thousands of destinations, and no more, since the file sits in Git where a pull request may change it.
+MAX_FILE_BYTES = 32 << 20
+MAX_NODES = 1_000_000
 
 
-class _Unaliased(yaml.SafeLoader):
-    """sops writes no anchors or aliases; a file in Git that has them was edited, and a few aliases can
-    stand for billions of nodes (a YAML bomb in a pull request would exhaust every plan's memory)."""
+class _Refused(yaml.YAMLError):
+    """A sops file refused for its shape rather than its syntax; the message says what (never a value)."""
+
+
+class _Bounded(yaml.SafeLoader):
+    """sops writes no anchors or aliases (it expands them when it encrypts), so a file that has one was edited
+    by hand; and a file of more nodes than any sops writes would take minutes and gigabytes to parse."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._nodes = 0
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-            raise yaml.composer.ComposerError(None, None, "an alias (sops writes none)", mark)
+            line = self.peek_event().start_mark.line + 1  # type: ignore[no-untyped-call]
+            raise _Refused(f"holds a YAML alias (line {line}), which sops never writes")
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise _Refused(f"holds more than {MAX_NODES:,} YAML nodes, more than any sops file webhookctl writes")
         return super().compose_node(parent, index)
 
 
@@ -79,13 +92,17 @@ class SopsBackend:
         """The file as written, secrets still encrypted: enough for metadata."""
         path = self.path(provider)
         try:
-            text = read_regular(path, MAX_FILE_BYTES)
+            # The path is the user's choice: a link to the file is followed (only links inside webhookctl's
+            # own directories are refused).
+            text = read_regular(path, MAX_FILE_BYTES, follow=True)
             if text is None:
                 return {}
-            data = yaml.load(text.decode("utf-8"), Loader=_Unaliased)  # a SafeLoader
+            data = yaml.load(text.decode("utf-8"), Loader=_Bounded)  # a SafeLoader
         except SecretsError as error:
             raise SecretsError(f"sops: {error}") from None
-        except (yaml.YAMLError, UnicodeDecodeError) as error:
+        except _Refused as error:
+            raise SecretsError(f"sops: {path} {error}; restore it from Git") from None
+        except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as error:
             raise SecretsError(f"sops: {path} cannot be read ({type(error).__name__}); restore it from Git") from None
         return _records(data, path)
 
